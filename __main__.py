@@ -1,0 +1,136 @@
+"""lattice-tenancy: load and check the stack's config, build its components, export its contract."""
+
+import pulumi
+
+from components.audit import Audit, AuditArgs
+from components.auth import Auth, AuthArgs
+from components.database import Database, DatabaseArgs
+from components.network import Network, NetworkArgs
+from components.sharing import Sharing, SharingArgs
+from tenancy import environment
+from tenancy.config import OwnerConfig
+from tenancy.contract import CONTRACT_VERSION
+from tenancy.loading import ConfigError, load_stack_config, runtime_config
+
+
+def load() -> tuple[OwnerConfig, environment.Account]:
+    """The validated config and the account it deploys to; a user error ends the run with one clear message."""
+    try:
+        config = load_stack_config(*runtime_config(), stack=pulumi.get_stack())
+        account = environment.current_account()
+        problems = environment.owner_problems(config, account)
+        if problems:
+            raise ConfigError("invalid stack configuration:\n" + "\n".join(f"  {p}" for p in problems))
+    except ConfigError as error:
+        raise pulumi.RunError(str(error)) from None
+    return config, account
+
+
+def owner(config: OwnerConfig, account: environment.Account) -> None:
+    prefix = config.name_prefix
+    tags = {**config.tags, "ManagedBy": "pulumi/lattice-tenancy", "LatticeTenancyStack": pulumi.get_stack()}
+
+    network = Network(
+        "network",
+        NetworkArgs(
+            name_prefix=prefix,
+            vpc_id=config.network.vpc_id,
+            subnet_ids=list(config.network.subnet_ids),
+            associate_owner_vpc=config.network.associate_owner_vpc,
+            tags=tags,
+        ),
+    )
+    db = config.database
+    database = Database(
+        "database",
+        DatabaseArgs(
+            name_prefix=prefix,
+            vpc_id=config.network.vpc_id,
+            subnet_ids=list(db.subnet_ids or config.network.subnet_ids),
+            gateway_security_group_id=network.gateway_security_group_id,
+            resource_gateway_id=network.resource_gateway_id,
+            service_network_id=network.service_network_id,
+            engine_version=db.engine_version,
+            instance_class=db.instance_class,
+            allocated_storage_gib=db.allocated_storage_gib,
+            max_allocated_storage_gib=db.max_allocated_storage_gib,
+            backup_retention_days=db.backup_retention_days,
+            master_username=db.master_username,
+            extended_support=db.extended_support,
+            port=db.port,
+            multi_az=config.multi_az,
+            kms_key_arn=db.kms_key_arn,
+            deletion_protected=config.deletion_protected,
+            tags=tags,
+        ),
+    )
+    shared = {
+        "serviceNetwork": network.service_network_arn,
+        "resourceConfiguration": database.resource_configuration_arn,
+    }
+    sharing = Sharing(
+        "sharing",
+        SharingArgs(
+            name_prefix=prefix,
+            resources={label: shared[label] for label in config.sharing.resources},
+            principals=config.share_principals,
+            allow_external_principals=config.allow_external_principals,
+            tags=tags,
+        ),
+    )
+    auth = Auth(
+        "auth",
+        AuthArgs(
+            name_prefix=prefix,
+            partition=account.partition,
+            region=account.region,
+            owner_account_id=account.account_id,
+            service_network_id=network.service_network_id,
+            service_network_arn=network.service_network_arn,
+            db_resource_id=database.instance_resource_id,
+            tenants=list(config.tenants),
+            external_ids={n: pulumi.Output.secret(v) for n, v in config.external_ids.items()},
+            not_before=config.access_window.not_before,
+            not_after=config.access_window.not_after,
+            tags=tags,
+        ),
+    )
+    audit = Audit(
+        "audit",
+        AuditArgs(
+            name_prefix=prefix,
+            partition=account.partition,
+            region=account.region,
+            account_id=account.account_id,
+            service_network_id=network.service_network_id,
+            trail=config.audit.trail,
+            log_retention_days=config.audit.log_retention_days,
+            kms_key_arn=config.audit.kms_key_arn,
+            protect=config.deletion_protected,
+            tags=tags,
+        ),
+    )
+
+    # The tenant contract (tenancy.contract.OwnerContract): every key a tenant stack reads.
+    pulumi.export("contract_version", CONTRACT_VERSION)
+    pulumi.export("owner_account_id", account.account_id)
+    pulumi.export("region", account.region)
+    pulumi.export("service_network_arn", network.service_network_arn)
+    pulumi.export("service_network_id", network.service_network_id)
+    pulumi.export("resource_share_arn", sharing.resource_share_arn)
+    pulumi.export("resource_configuration_arn", database.resource_configuration_arn)
+    pulumi.export("database_dns_name", database.dns_name)
+    pulumi.export("database_port", database.port)
+    pulumi.export("tenant_account_ids", {t.name: t.account_id for t in config.tenants})
+    pulumi.export("tenant_role_arns", auth.role_arns)
+    pulumi.export("tenant_db_users", {t.name: t.database_user for t in config.tenants})
+    # For the owner's operators, not part of the contract.
+    pulumi.export("database_address", database.address)
+    pulumi.export("database_master_secret_arn", database.master_secret_arn)
+    pulumi.export("access_log_group_name", audit.access_log_group_name)
+    pulumi.export("audit_bucket_name", audit.bucket_name)
+    pulumi.export("trail_arn", audit.trail_arn)
+
+
+config, account = load()
+owner(config, account)

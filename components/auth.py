@@ -1,0 +1,110 @@
+"""Who may use what: the service network's auth policy and one IAM role per tenant in the owner account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pulumi
+import pulumi_aws as aws
+
+from tenancy import documents, naming
+from tenancy.config import Tenant
+
+
+@dataclass(frozen=True)
+class AuthArgs:
+    """Args.
+
+    name_prefix: physical-name prefix of the stack (also the tenant roles' IAM path).
+    partition, region, owner_account_id: where the stack deploys.
+    service_network_id, service_network_arn: the network the auth policy guards and the roles may invoke in.
+    db_resource_id: the RDS instance's resource ID (`db-…`), for the roles' rds-db:connect ARNs.
+    tenants: the configured tenants.
+    external_ids: tenant name → external ID, as secret Outputs (they end up in the trust policies).
+    not_before, not_after: the access window for service invocation (UTC).
+    tags: tags for every taggable child.
+    """
+
+    name_prefix: str
+    partition: str
+    region: str
+    owner_account_id: str
+    service_network_id: pulumi.Input[str]
+    service_network_arn: pulumi.Input[str]
+    db_resource_id: pulumi.Input[str]
+    tenants: list[Tenant]
+    external_ids: dict[str, pulumi.Output[str]]
+    not_before: datetime
+    not_after: datetime
+    tags: dict[str, str]
+
+
+class Auth(pulumi.ComponentResource):
+    """The auth policy (one attribute-based statement, any number of tenants) and per-tenant roles.
+
+    Outputs: auth_policy (the JSON document), role_arns (tenant name → role ARN).
+    Children: `<name>-policy` AuthPolicy; per tenant `<name>-<tenant>` Role (trusts the tenant's account with its
+    external ID, tagged Team and TenantAccount) and `<name>-<tenant>-access` RolePolicy (Invoke in this network,
+    rds-db:connect as the tenant's own DB user).
+    """
+
+    def __init__(self, name: str, args: AuthArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("lattice-tenancy:auth:Auth", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        role_path = naming.role_path(args.name_prefix)
+
+        self.auth_policy = documents.compact_json(
+            documents.service_network_auth_policy(
+                partition=args.partition,
+                owner_account_id=args.owner_account_id,
+                role_path=role_path,
+                not_before=args.not_before,
+                not_after=args.not_after,
+            )
+        )
+        aws.vpclattice.AuthPolicy(
+            f"{name}-policy", resource_identifier=args.service_network_id, policy=self.auth_policy, opts=child
+        )
+
+        self.role_arns: dict[str, pulumi.Output[str]] = {}
+        for tenant in args.tenants:
+            trust = pulumi.Output.secret(args.external_ids[tenant.name]).apply(
+                lambda external_id, account=tenant.account_id: documents.compact_json(
+                    documents.tenant_trust_policy(
+                        partition=args.partition, tenant_account_id=account, external_id=external_id
+                    )
+                )
+            )
+            role = aws.iam.Role(
+                f"{name}-{tenant.name}",
+                name=naming.tenant_role(args.name_prefix, tenant.name),
+                path=role_path,
+                description=f"lattice-tenancy tenant {tenant.name} (account {tenant.account_id})",
+                assume_role_policy=trust,
+                max_session_duration=3600,
+                tags={
+                    **args.tags,
+                    documents.TEAM_TAG: tenant.team,
+                    documents.TENANT_ACCOUNT_TAG: tenant.account_id,
+                },
+                opts=child,
+            )
+            access = pulumi.Output.all(args.service_network_arn, args.db_resource_id).apply(
+                lambda values, user=tenant.database_user: documents.compact_json(
+                    documents.tenant_access_policy(
+                        partition=args.partition,
+                        region=args.region,
+                        owner_account_id=args.owner_account_id,
+                        service_network_arn=values[0],
+                        db_resource_id=values[1],
+                        db_user=user,
+                    )
+                )
+            )
+            aws.iam.RolePolicy(
+                f"{name}-{tenant.name}-access", name="lattice-tenancy-access", role=role.id, policy=access, opts=child
+            )
+            self.role_arns[tenant.name] = role.arn
+
+        self.register_outputs({"auth_policy": self.auth_policy, "role_arns": self.role_arns})

@@ -1,0 +1,189 @@
+"""The shared RDS for MySQL database, its network path from the resource gateway, and its Lattice publication."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from tenancy import naming
+
+# RDS for MySQL log types CloudWatch Logs can receive (botocore rds `EnableCloudwatchLogsExports`). Security Hub
+# RDS.9 asks for audit, error, general and slowquery; iam-db-auth-error shows failed tenant token logins.
+LOG_EXPORTS = ["audit", "error", "general", "iam-db-auth-error", "slowquery"]
+
+
+@dataclass(frozen=True)
+class DatabaseArgs:
+    """Args.
+
+    name_prefix: physical-name prefix of the stack.
+    vpc_id, subnet_ids: where the instance lives (≥2 AZs for the subnet group).
+    gateway_security_group_id: the resource gateway's SG, the only source allowed to reach the database.
+    resource_gateway_id, service_network_id: where the database is published.
+    engine_version, instance_class, allocated_storage_gib, max_allocated_storage_gib, backup_retention_days,
+    master_username, extended_support, port, multi_az, kms_key_arn: instance settings (see tenancy.config.Database).
+    deletion_protected: production profile: AWS deletion protection and Pulumi `protect`.
+    tags: tags for every taggable child.
+    """
+
+    name_prefix: str
+    vpc_id: str
+    subnet_ids: list[str]
+    gateway_security_group_id: pulumi.Input[str]
+    resource_gateway_id: pulumi.Input[str]
+    service_network_id: pulumi.Input[str]
+    engine_version: str
+    instance_class: str
+    allocated_storage_gib: int
+    max_allocated_storage_gib: int
+    backup_retention_days: int
+    master_username: str
+    extended_support: bool
+    port: int
+    multi_az: bool
+    kms_key_arn: str | None
+    deletion_protected: bool
+    tags: dict[str, str]
+
+
+class Database(pulumi.ComponentResource):
+    """RDS for MySQL reachable only through the VPC Lattice resource gateway.
+
+    Outputs: instance_arn, instance_resource_id, address, port, master_secret_arn, resource_configuration_id,
+    resource_configuration_arn, dns_name (the Lattice DNS name consumers use).
+    Children: `<name>-subnets` SubnetGroup, `<name>-sg` SecurityGroup, `<name>-from-gateway` ingress rule (DB SG,
+    port from the gateway SG only), `<name>-gateway-to-db` egress rule (gateway SG, port to the DB SG only),
+    `<name>-instance` Instance, `<name>-rcfg` ResourceConfiguration (type ARN),
+    `<name>-sn-association` ServiceNetworkResourceAssociation.
+    """
+
+    def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("lattice-tenancy:database:Database", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        identifier = naming.database(args.name_prefix)
+
+        subnet_group = aws.rds.SubnetGroup(
+            f"{name}-subnets",
+            name=identifier,
+            description="Private subnets of the shared tenant database",
+            subnet_ids=args.subnet_ids,
+            tags=args.tags,
+            opts=child,
+        )
+        self.security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            name=f"{args.name_prefix}-db",
+            description="Shared tenant database: MySQL from the Lattice resource gateway only",
+            vpc_id=args.vpc_id,
+            tags={**args.tags, "Name": f"{args.name_prefix}-db"},
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-gateway",
+            security_group_id=self.security_group.id,
+            referenced_security_group_id=args.gateway_security_group_id,
+            ip_protocol="tcp",
+            from_port=args.port,
+            to_port=args.port,
+            description="MySQL from the VPC Lattice resource gateway",
+            tags=args.tags,
+            opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-gateway-to-db",
+            security_group_id=args.gateway_security_group_id,
+            referenced_security_group_id=self.security_group.id,
+            ip_protocol="tcp",
+            from_port=args.port,
+            to_port=args.port,
+            description="Resource gateway to the shared database only",
+            tags=args.tags,
+            opts=child,
+        )
+
+        self.instance = aws.rds.Instance(
+            f"{name}-instance",
+            identifier=identifier,
+            engine="mysql",
+            engine_version=args.engine_version,
+            # Not the provider's default: that enrols the instance in billed Extended Support without asking.
+            engine_lifecycle_support=(
+                "open-source-rds-extended-support"
+                if args.extended_support
+                else "open-source-rds-extended-support-disabled"
+            ),
+            instance_class=args.instance_class,
+            allocated_storage=args.allocated_storage_gib,
+            max_allocated_storage=args.max_allocated_storage_gib,
+            storage_type="gp3",
+            storage_encrypted=True,
+            kms_key_id=args.kms_key_arn,
+            username=args.master_username,
+            # RDS generates the master password and keeps it in Secrets Manager; it never passes through here.
+            manage_master_user_password=True,
+            iam_database_authentication_enabled=True,
+            port=args.port,
+            db_subnet_group_name=subnet_group.name,
+            vpc_security_group_ids=[self.security_group.id],
+            publicly_accessible=False,
+            multi_az=args.multi_az,
+            backup_retention_period=args.backup_retention_days,
+            copy_tags_to_snapshot=True,
+            auto_minor_version_upgrade=True,
+            enabled_cloudwatch_logs_exports=LOG_EXPORTS,
+            ca_cert_identifier="rds-ca-rsa2048-g1",
+            deletion_protection=args.deletion_protected,
+            # A final snapshot in every profile: tearing down a development stack still keeps the data.
+            skip_final_snapshot=False,
+            final_snapshot_identifier=naming.final_snapshot(args.name_prefix),
+            tags=args.tags,
+            # In production Pulumi also refuses to delete or replace it until `protect` is lifted.
+            opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protected),
+        )
+
+        # Type ARN: Lattice resolves the instance by its ARN and follows its endpoint across fail-overs,
+        # so no port range or protocol is given (the API rejects them for ARN configurations).
+        self.resource_configuration = aws.vpclattice.ResourceConfiguration(
+            f"{name}-rcfg",
+            name=naming.resource_configuration(args.name_prefix),
+            type="ARN",
+            resource_gateway_identifier=args.resource_gateway_id,
+            resource_configuration_definition={"arn_resource": {"arn": self.instance.arn}},
+            allow_association_to_shareable_service_network=True,
+            tags=args.tags,
+            opts=child,
+        )
+        # The configuration's ID, not its ARN: the provider reports a perpetual diff for an ARN here
+        # (hashicorp/terraform-provider-aws#44546).
+        self.association = aws.vpclattice.ServiceNetworkResourceAssociation(
+            f"{name}-sn-association",
+            resource_configuration_identifier=self.resource_configuration.id,
+            service_network_identifier=args.service_network_id,
+            tags=args.tags,
+            opts=child,
+        )
+
+        self.instance_arn = self.instance.arn
+        self.instance_resource_id = self.instance.resource_id
+        self.address = self.instance.address
+        self.port = self.instance.port
+        self.master_secret_arn = self.instance.master_user_secrets.apply(
+            lambda secrets: secrets[0].secret_arn if secrets else None
+        )
+        self.resource_configuration_id = self.resource_configuration.id
+        self.resource_configuration_arn = self.resource_configuration.arn
+        self.dns_name = self.association.dns_entries.apply(lambda entries: entries[0].domain_name if entries else None)
+        self.register_outputs(
+            {
+                "instance_arn": self.instance_arn,
+                "instance_resource_id": self.instance_resource_id,
+                "address": self.address,
+                "port": self.port,
+                "master_secret_arn": self.master_secret_arn,
+                "resource_configuration_id": self.resource_configuration_id,
+                "resource_configuration_arn": self.resource_configuration_arn,
+                "dns_name": self.dns_name,
+            }
+        )

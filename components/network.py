@@ -1,0 +1,92 @@
+"""The shared service network and the resource gateway that carries tenant traffic into the owner VPC."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from tenancy import naming
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    """Args.
+
+    name_prefix: physical-name prefix of the stack.
+    vpc_id: the owner VPC that holds the database.
+    subnet_ids: ≥2 private subnets in different AZs (the gateway's ENIs; consumers' endpoint AZs must overlap).
+    associate_owner_vpc: also associate the owner VPC with the network. Off by default: publishing a resource
+        needs no association, and a VPC can be associated with only one service network.
+    tags: tags for every taggable child.
+    """
+
+    name_prefix: str
+    vpc_id: str
+    subnet_ids: list[str]
+    associate_owner_vpc: bool
+    tags: dict[str, str]
+
+
+class Network(pulumi.ComponentResource):
+    """Service network (auth type AWS_IAM) and resource gateway.
+
+    Outputs: service_network_id, service_network_arn, resource_gateway_id, gateway_security_group_id.
+    Children: `<name>-sn` ServiceNetwork, `<name>-gateway-sg` SecurityGroup (no rules of its own: the database
+    component adds the single egress rule to the DB), `<name>-rgw` ResourceGateway, and `<name>-owner-vpc`
+    ServiceNetworkVpcAssociation when associate_owner_vpc is set.
+    """
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("lattice-tenancy:network:Network", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.service_network = aws.vpclattice.ServiceNetwork(
+            f"{name}-sn",
+            name=naming.service_network(args.name_prefix),
+            auth_type="AWS_IAM",
+            tags=args.tags,
+            opts=child,
+        )
+        # A security group created by the provider has AWS's allow-all egress rule removed, so until the
+        # database component adds its rule the gateway can reach nothing.
+        self.gateway_security_group = aws.ec2.SecurityGroup(
+            f"{name}-gateway-sg",
+            name=f"{args.name_prefix}-gateway",
+            description="VPC Lattice resource gateway: egress to shared resources only",
+            vpc_id=args.vpc_id,
+            tags={**args.tags, "Name": f"{args.name_prefix}-gateway"},
+            opts=child,
+        )
+        self.resource_gateway = aws.vpclattice.ResourceGateway(
+            f"{name}-rgw",
+            name=naming.resource_gateway(args.name_prefix),
+            vpc_id=args.vpc_id,
+            subnet_ids=args.subnet_ids,
+            security_group_ids=[self.gateway_security_group.id],
+            ip_address_type="IPV4",
+            tags=args.tags,
+            opts=child,
+        )
+        if args.associate_owner_vpc:
+            self.owner_vpc_association = aws.vpclattice.ServiceNetworkVpcAssociation(
+                f"{name}-owner-vpc",
+                service_network_identifier=self.service_network.id,
+                vpc_identifier=args.vpc_id,
+                tags=args.tags,
+                opts=child,
+            )
+
+        self.service_network_id = self.service_network.id
+        self.service_network_arn = self.service_network.arn
+        self.resource_gateway_id = self.resource_gateway.id
+        self.gateway_security_group_id = self.gateway_security_group.id
+        self.register_outputs(
+            {
+                "service_network_id": self.service_network_id,
+                "service_network_arn": self.service_network_arn,
+                "resource_gateway_id": self.resource_gateway_id,
+                "gateway_security_group_id": self.gateway_security_group_id,
+            }
+        )

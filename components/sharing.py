@@ -1,0 +1,63 @@
+"""The AWS RAM share that makes the service network (and optionally the resource configuration) visible to tenants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from tenancy import naming
+
+
+@dataclass(frozen=True)
+class SharingArgs:
+    """Args.
+
+    name_prefix: physical-name prefix of the stack.
+    resources: ARNs to share, keyed by a short label used in child names ("serviceNetwork" → `<name>-serviceNetwork`).
+    principals: 12-digit account IDs, organization ARNs or OU ARNs (validated by tenancy.config).
+    allow_external_principals: True only when accounts outside the organization are named explicitly.
+    tags: tags for the share.
+    """
+
+    name_prefix: str
+    resources: dict[str, pulumi.Input[str]]
+    principals: list[str]
+    allow_external_principals: bool
+    tags: dict[str, str]
+
+
+class Sharing(pulumi.ComponentResource):
+    """One RAM resource share, its resource associations and one principal association per principal.
+
+    Outputs: resource_share_arn.
+    Children: `<name>-share` ResourceShare, `<name>-<label>` ResourceAssociation per shared resource,
+    `<name>-principal-<principal>` PrincipalAssociation per principal (an ARN's last segment stands for it).
+    """
+
+    def __init__(self, name: str, args: SharingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("lattice-tenancy:sharing:Sharing", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.share = aws.ram.ResourceShare(
+            f"{name}-share",
+            name=naming.resource_share(args.name_prefix),
+            allow_external_principals=args.allow_external_principals,
+            tags=args.tags,
+            opts=child,
+        )
+        for label, arn in sorted(args.resources.items()):
+            aws.ram.ResourceAssociation(
+                f"{name}-{label}", resource_arn=arn, resource_share_arn=self.share.arn, opts=child
+            )
+        for principal in args.principals:
+            aws.ram.PrincipalAssociation(
+                f"{name}-principal-{naming.principal_label(principal)}",
+                principal=principal,
+                resource_share_arn=self.share.arn,
+                opts=child,
+            )
+
+        self.resource_share_arn = self.share.arn
+        self.register_outputs({"resource_share_arn": self.resource_share_arn})

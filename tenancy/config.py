@@ -1,0 +1,326 @@
+"""Stack configuration: strict pydantic models, validated before any resource is declared.
+
+Every key of a stack file maps to a field here (camelCase in YAML, snake_case in Python). Unknown keys, wrong
+types and values AWS would reject fail at once; `tenancy.errors.describe` turns the failures into one message
+that names each config key and says what to write instead.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+
+PROJECT = "lattice-tenancy"
+
+
+class Strict(BaseModel):
+    """Base of every config model: unknown keys rejected, values immutable, camelCase keys in YAML."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        validate_by_alias=True,
+        validate_by_name=False,
+        strict=False,
+    )
+
+
+def _matching(pattern: str, hint: str):
+    """A validator that accepts strings matching `pattern` and otherwise explains with `hint`."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"{value!r} is not valid: {hint}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _principal(value: str) -> str:
+    if re.fullmatch(r"o-[a-z0-9]{10,32}", value):
+        raise ValueError(
+            f"{value!r} is a bare organization ID; RAM needs the organization ARN: "
+            f'"arn:aws:organizations::<management-account-id>:organization/{value}"'
+        )
+    if re.fullmatch(r"ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}", value):
+        raise ValueError(
+            f"{value!r} is a bare OU ID; RAM needs the OU ARN: "
+            f'"arn:aws:organizations::<management-account-id>:ou/o-<org-id>/{value}"'
+        )
+    if not any(re.fullmatch(p, value) for p in PRINCIPAL_PATTERNS):
+        raise ValueError(
+            f"{value!r} is not a RAM principal this project shares with: write a 12-digit account ID "
+            '("111122223333"), an organization ARN ("arn:aws:organizations::111122223333:organization/o-exampleorgid") '
+            'or an OU ARN ("arn:aws:organizations::111122223333:ou/o-exampleorgid/ou-ab12-cdef3456")'
+        )
+    return value
+
+
+PRINCIPAL_PATTERNS = (
+    r"\d{12}",
+    r"arn:aws[a-z-]*:organizations::\d{12}:organization/o-[a-z0-9]{10,32}",
+    r"arn:aws[a-z-]*:organizations::\d{12}:ou/o-[a-z0-9]{10,32}/ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}",
+)
+
+# Names go into AWS resource names, so they follow the strictest rule among them: lowercase letters, digits and
+# single hyphens (Lattice and RDS reject `--` and a trailing hyphen; S3 rejects upper case).
+_NAME = r"[a-z](?:[a-z0-9]|-(?!-))*[a-z0-9]"
+
+AccountId = Annotated[str, _matching(r"\d{12}", 'an AWS account ID is 12 digits, quoted: "111122223333"')]
+VpcId = Annotated[str, _matching(r"vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?", 'write a VPC ID such as "vpc-0a1b2c3d4e5f67890"')]
+SubnetId = Annotated[
+    str, _matching(r"subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?", 'write a subnet ID such as "subnet-0a1b2c3d4e5f67890"')
+]
+KmsKeyArn = Annotated[
+    str,
+    _matching(
+        r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/mrk-[0-9a-f]{32}",
+        'write a KMS key ARN such as "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"',
+    ),
+]
+TenantName = Annotated[
+    str,
+    _matching(
+        rf"(?=.{{2,32}}$){_NAME}",
+        'use 2-32 lowercase letters, digits and single hyphens, starting with a letter: "tenant-a"',
+    ),
+]
+TeamTag = Annotated[
+    str,
+    _matching(
+        r"[A-Za-z0-9][A-Za-z0-9_.:+=@-]{0,63}",
+        'a team tag value is 1-64 letters, digits or _.:+=@-, starting with a letter or digit: "TeamA"',
+    ),
+]
+DbUser = Annotated[
+    str,
+    _matching(
+        r"[a-z][a-z0-9_]{0,31}",
+        'a MySQL user name here is 1-32 lowercase letters, digits or underscores, starting with a letter: "tenant_a"',
+    ),
+]
+ExternalId = Annotated[
+    str,
+    _matching(
+        r"[A-Za-z0-9+=,.@:/-]{16,1224}",
+        "an external ID is 16-1224 characters of letters, digits and +=,.@:/- (AWS allows 2; "
+        "this project asks for 16 so it cannot be guessed); generate one with `openssl rand -hex 20`",
+    ),
+]
+Principal = Annotated[str, AfterValidator(_principal)]
+NamePrefix = Annotated[
+    str,
+    _matching(
+        rf"(?=.{{3,24}}$)(?!rgw-|rcfg-|servicenetwork-|sg-|xn-|sthree-|amzn-){_NAME}",
+        "use 3-24 lowercase letters, digits and single hyphens, starting with a letter and not with an AWS-reserved "
+        'prefix (rgw-, rcfg-, servicenetwork-, sg-, xn-, sthree-, amzn-): "acme-shared-db"',
+    ),
+]
+
+# CloudWatch Logs accepts only these retention periods (botocore logs `Days`).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+                      2922, 3288, 3653)  # fmt: skip
+
+# RDS for MySQL reserves these as master user names, and Security Hub RDS.25 flags the usual defaults.
+_RESERVED_MASTER_USERS = {"admin", "root", "rdsadmin", "mysql", "administrator", "master", "sa", "postgres"}
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError(f"{value.isoformat()!r} has no time zone: write it in UTC with a Z, e.g. 2026-01-01T00:00:00Z")
+    return value.astimezone(timezone.utc)
+
+
+UtcTime = Annotated[datetime, AfterValidator(_utc)]
+
+
+def _unique(values: list, what: str) -> None:
+    seen, dup = set(), []
+    for v in values:
+        if v in seen:
+            dup.append(v)
+        seen.add(v)
+    if dup:
+        raise ValueError(f"{what} must be unique; repeated: {', '.join(map(str, sorted(set(dup))))}")
+
+
+class Network(Strict):
+    """Where the resource gateway lives: the owner VPC and ≥2 private subnets in different AZs."""
+
+    vpc_id: VpcId
+    subnet_ids: list[SubnetId] = Field(min_length=2, max_length=20)
+    associate_owner_vpc: bool = False
+
+    @model_validator(mode="after")
+    def _distinct_subnets(self) -> Network:
+        _unique(self.subnet_ids, "subnetIds")
+        return self
+
+
+class Database(Strict):
+    engine_version: Annotated[
+        str, _matching(r"8\.(?:0|4)(?:\.\d+)?", 'RDS for MySQL versions here are 8.4 (default) or 8.0, e.g. "8.4"')
+    ] = "8.4"
+    instance_class: Annotated[
+        str, _matching(r"db\.[a-z0-9-]+\.[a-z0-9]+", 'write an RDS instance class such as "db.t4g.small"')
+    ] = "db.t4g.small"
+    allocated_storage_gib: int = Field(default=20, ge=20, le=65536)
+    max_allocated_storage_gib: int = Field(default=100, ge=0, le=65536)
+    backup_retention_days: int = Field(default=7, ge=7, le=35)
+    master_username: Annotated[
+        str,
+        _matching(r"[A-Za-z][A-Za-z0-9_]{0,15}", "1-16 letters, digits or underscores, starting with a letter"),
+    ] = "lattice_admin"
+    port: int = Field(default=3306, ge=1150, le=65535)
+    multi_az: bool | None = None
+    kms_key_arn: KmsKeyArn | None = None
+    subnet_ids: list[SubnetId] | None = Field(default=None, min_length=2, max_length=20)
+    # RDS Extended Support (billed per vCPU-hour) keeps a major version running past its end of standard support.
+    extended_support: bool = False
+
+    @model_validator(mode="after")
+    def _checks(self) -> Database:
+        if self.engine_version.startswith("8.0") and not self.extended_support:
+            raise ValueError(
+                "engineVersion 8.0 is past RDS standard support, so creating it fails unless RDS Extended Support "
+                'is paid for: use "8.4", or set extendedSupport: true'
+            )
+        if self.master_username.lower() in _RESERVED_MASTER_USERS:
+            raise ValueError(
+                f"masterUsername {self.master_username!r} is a default or reserved name; "
+                'choose another, e.g. "lattice_admin"'
+            )
+        if self.max_allocated_storage_gib and self.max_allocated_storage_gib <= self.allocated_storage_gib:
+            raise ValueError(
+                "maxAllocatedStorageGib must be larger than allocatedStorageGib (storage autoscaling), or 0 to turn "
+                "autoscaling off"
+            )
+        if self.subnet_ids:
+            _unique(self.subnet_ids, "subnetIds")
+        return self
+
+
+ShareableResource = Literal["serviceNetwork", "resourceConfiguration"]
+
+
+class Sharing(Strict):
+    """Who the RAM share names. Accounts outside the organization must be listed in externalAccountIds."""
+
+    principals: list[Principal] = Field(default_factory=list)
+    external_account_ids: list[AccountId] = Field(default_factory=list)
+    resources: list[ShareableResource] = Field(default_factory=lambda: ["serviceNetwork"], min_length=1)
+
+    @model_validator(mode="after")
+    def _checks(self) -> Sharing:
+        _unique(self.principals, "principals")
+        _unique(self.external_account_ids, "externalAccountIds")
+        _unique(self.resources, "resources")
+        return self
+
+
+class Tenant(Strict):
+    name: TenantName
+    account_id: AccountId
+    team: TeamTag
+    db_user: DbUser | None = None
+
+    @property
+    def database_user(self) -> str:
+        return self.db_user or self.name.replace("-", "_")
+
+
+class AccessWindow(Strict):
+    """When tenants may invoke services: not_before <= now < not_after (UTC)."""
+
+    not_before: UtcTime
+    not_after: UtcTime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AccessWindow:
+        if self.not_after <= self.not_before:
+            raise ValueError("notAfter must be later than notBefore")
+        return self
+
+
+class Audit(Strict):
+    trail: bool = True
+    log_retention_days: int = 365
+    kms_key_arn: KmsKeyArn | None = None
+
+    @model_validator(mode="after")
+    def _retention(self) -> Audit:
+        if self.log_retention_days not in LOG_RETENTION_DAYS:
+            raise ValueError(
+                f"logRetentionDays {self.log_retention_days} is not a CloudWatch Logs retention period; use one of "
+                + ", ".join(map(str, LOG_RETENTION_DAYS))
+            )
+        return self
+
+
+TagKey = Annotated[
+    str, _matching(r"(?!aws:)[\w .:/=+@-]{1,128}", "tag keys are 1-128 characters and must not start with aws:")
+]
+TagValue = Annotated[str, _matching(r"[\w .:/=+@-]{0,256}", "tag values are 0-256 letters, digits, spaces or _.:/=+@-")]
+
+Profile = Literal["production", "development"]
+
+
+class OwnerConfig(Strict):
+    """The `owner` stack: everything under the `lattice-tenancy:` namespace of Pulumi.owner.yaml."""
+
+    kind: Literal["owner"]
+    name_prefix: NamePrefix | None = None
+    expected_account_id: AccountId | None = None
+    profile: Profile = "production"
+    network: Network
+    database: Database = Database()
+    sharing: Sharing = Sharing()
+    tenants: list[Tenant] = Field(min_length=1)
+    access_window: AccessWindow
+    audit: Audit = Audit()
+    tags: dict[TagKey, TagValue] = Field(default_factory=dict, max_length=40)
+    external_ids: dict[str, ExternalId]
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> OwnerConfig:
+        _unique([t.name for t in self.tenants], "tenant names")
+        _unique([t.team for t in self.tenants], "tenant team tags")
+        _unique([t.database_user for t in self.tenants], "tenant DB users (dbUser, or the name with - as _)")
+        if self.database.master_username in {t.database_user for t in self.tenants}:
+            raise ValueError("database.masterUsername must differ from every tenant's DB user")
+        names = {t.name for t in self.tenants}
+        missing = sorted(names - set(self.external_ids))
+        if missing:
+            raise ValueError(
+                "externalIds has no entry for tenant(s) "
+                + ", ".join(missing)
+                + '; set each with: pulumi config set --secret --path \'externalIds["<tenant>"]\' "$(openssl rand -hex 20)"'
+            )
+        unknown = sorted(set(self.external_ids) - names)
+        if unknown:
+            raise ValueError(f"externalIds names tenant(s) not in tenants: {', '.join(unknown)}; remove them")
+        return self
+
+    @property
+    def deletion_protected(self) -> bool:
+        return self.profile == "production"
+
+    @property
+    def multi_az(self) -> bool:
+        return self.database.multi_az if self.database.multi_az is not None else self.profile == "production"
+
+    @property
+    def share_principals(self) -> list[str]:
+        """The RAM principals: the configured ones (default: every tenant's account) plus external accounts."""
+        base = list(self.sharing.principals) or sorted({t.account_id for t in self.tenants})
+        return base + [a for a in self.sharing.external_account_ids if a not in base]
+
+    @property
+    def allow_external_principals(self) -> bool:
+        return bool(self.sharing.external_account_ids)

@@ -1,0 +1,164 @@
+"""IAM and resource policy documents, built as plain data from config and tested without Pulumi.
+
+The components turn these into JSON with `compact_json` (sorted keys, no whitespace: VPC Lattice rejects
+newlines in auth policies, and the plan must be the same byte for byte).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+Document = dict[str, Any]
+
+VERSION = "2012-10-17"
+AUTH_POLICY_MAX_BYTES = 10 * 1024  # VPC Lattice auth policy quota, not adjustable
+
+TEAM_TAG = "Team"
+TENANT_ACCOUNT_TAG = "TenantAccount"
+
+
+def compact_json(document: Document) -> str:
+    return json.dumps(document, separators=(",", ":"), sort_keys=True)
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def service_network_auth_policy(
+    *, partition: str, owner_account_id: str, role_path: str, not_before: datetime, not_after: datetime
+) -> Document:
+    """Who may invoke services in the shared network.
+
+    One statement, whatever the number of tenants (attribute-based, so 500 tenants cost what one does):
+    the caller must be a tenant role of this stack (a role under `role_path` in the owner account, which this
+    stack creates one per configured tenant, tagged with its Team and TenantAccount), calling from a VPC owned
+    by the account that the role's TenantAccount tag names, inside the access window. Every condition must hold;
+    there is no unconditioned Allow. Session tags cannot override the role's tags: the tenant roles' trust
+    policies do not allow sts:TagSession.
+    """
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "TenantRolesFromTheirOwnVpcsInWindow",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{owner_account_id}:root"},
+                "Action": "vpc-lattice-svcs:Invoke",
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {"aws:PrincipalArn": f"arn:{partition}:iam::{owner_account_id}:role{role_path}*"},
+                    "StringEquals": {
+                        "aws:PrincipalAccount": owner_account_id,
+                        "vpc-lattice-svcs:SourceVpcOwnerAccount": f"${{aws:PrincipalTag/{TENANT_ACCOUNT_TAG}}}",
+                    },
+                    "Null": {
+                        f"aws:PrincipalTag/{TEAM_TAG}": "false",
+                        f"aws:PrincipalTag/{TENANT_ACCOUNT_TAG}": "false",
+                    },
+                    "DateGreaterThanEquals": {"aws:CurrentTime": iso_utc(not_before)},
+                    "DateLessThan": {"aws:CurrentTime": iso_utc(not_after)},
+                },
+            }
+        ],
+    }
+
+
+def tenant_trust_policy(*, partition: str, tenant_account_id: str, external_id: str) -> Document:
+    """Only the tenant's own account may assume its role, and only with the tenant's external ID.
+
+    Only sts:AssumeRole is allowed (not sts:TagSession), so a caller cannot replace the role's Team or
+    TenantAccount tags with session tags and so impersonate another tenant in the auth policy.
+    """
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "TenantAccountWithExternalId",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{tenant_account_id}:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+            }
+        ],
+    }
+
+
+def tenant_access_policy(
+    *,
+    partition: str,
+    region: str,
+    owner_account_id: str,
+    service_network_arn: str,
+    db_resource_id: str,
+    db_user: str,
+) -> Document:
+    """What a tenant role may do: invoke services of this network, and connect to the DB as its own user."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "InvokeServicesOfTheSharedNetwork",
+                "Effect": "Allow",
+                "Action": "vpc-lattice-svcs:Invoke",
+                "Resource": f"arn:{partition}:vpc-lattice:{region}:*:service/*",
+                "Condition": {"StringEquals": {"vpc-lattice-svcs:ServiceNetworkArn": service_network_arn}},
+            },
+            {
+                "Sid": "ConnectAsOwnDatabaseUser",
+                "Effect": "Allow",
+                "Action": "rds-db:connect",
+                "Resource": f"arn:{partition}:rds-db:{region}:{owner_account_id}:dbuser:{db_resource_id}/{db_user}",
+            },
+        ],
+    }
+
+
+def trail_arn(*, partition: str, region: str, account_id: str, trail_name: str) -> str:
+    return f"arn:{partition}:cloudtrail:{region}:{account_id}:trail/{trail_name}"
+
+
+def audit_bucket_policy(*, partition: str, bucket: str, account_id: str, trail_arn: str) -> Document:
+    """TLS only; CloudTrail may check the ACL and write its own account's logs, for this trail only."""
+    bucket_arn = f"arn:{partition}:s3:::{bucket}"
+    source = {"aws:SourceArn": trail_arn}
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            {
+                "Sid": "CloudTrailAclCheck",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:GetBucketAcl",
+                "Resource": bucket_arn,
+                "Condition": {"StringEquals": source},
+            },
+            {
+                "Sid": "CloudTrailWrite",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/AWSLogs/{account_id}/*",
+                "Condition": {"StringEquals": {**source, "s3:x-amz-acl": "bucket-owner-full-control"}},
+            },
+        ],
+    }
+
+
+def unconditioned_allows(document: Document) -> list[str]:
+    """Sids (or indexes) of Allow statements without any condition: in an auth policy each one is a bypass."""
+    found = []
+    for i, statement in enumerate(document.get("Statement", [])):
+        if statement.get("Effect") == "Allow" and not statement.get("Condition"):
+            found.append(statement.get("Sid", str(i)))
+    return found

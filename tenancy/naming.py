@@ -1,0 +1,61 @@
+"""Physical AWS names, derived from the stack's name prefix so two stacks never collide and plans are stable.
+
+Each function returns a name that fits the tightest AWS rule for that resource (checked by tests against the
+patterns in botocore's API models), given a prefix that `tenancy.config.NamePrefix` accepted (3-24 chars).
+"""
+
+from __future__ import annotations
+
+# IAM path for tenant roles: the auth policy admits only roles under it, so it doubles as the tenant allow-list.
+ROLE_PATH_ROOT = "/lattice-tenancy/"
+
+
+def service_network(prefix: str) -> str:
+    return f"{prefix}-sn"  # ≤63
+
+
+def resource_gateway(prefix: str) -> str:
+    return f"{prefix}-rgw"  # ≤40
+
+
+def resource_configuration(prefix: str) -> str:
+    return f"{prefix}-db"  # ≤40
+
+
+def database(prefix: str) -> str:
+    return f"{prefix}-db"  # RDS identifier ≤63
+
+
+def final_snapshot(prefix: str) -> str:
+    return f"{prefix}-db-final"
+
+
+def resource_share(prefix: str) -> str:
+    return f"{prefix}-share"
+
+
+def role_path(prefix: str) -> str:
+    return f"{ROLE_PATH_ROOT}{prefix}/"
+
+
+def tenant_role(prefix: str, tenant: str) -> str:
+    return f"{prefix}-{tenant}"  # 24 + 1 + 32 ≤ 64 (IAM role name limit)
+
+
+def trail(prefix: str) -> str:
+    return f"{prefix}-trail"
+
+
+def audit_bucket(prefix: str, account_id: str, region: str) -> str:
+    # S3 names are global: the account and region make it unique. 24 + 7 + 12 + 1 + 16 ≤ 63.
+    return f"{prefix}-audit-{account_id}-{region}"
+
+
+def access_log_group(prefix: str) -> str:
+    # /aws/vendedlogs/ keeps the CloudWatch Logs resource policy that log delivery needs from growing per group.
+    return f"/aws/vendedlogs/vpc-lattice/{prefix}"
+
+
+def principal_label(principal: str) -> str:
+    """A stable, readable resource-name suffix for a RAM principal: the account ID, o-… or ou-… ID."""
+    return principal.rsplit("/", 1)[-1]

@@ -1,0 +1,284 @@
+"""Running the real program offline: Pulumi's mock engine, an AWS stand-in, and a recorder of every resource.
+
+Used by the tests (and by the offline plan and policy runner). Nothing here is imported by `pulumi up`.
+What the stand-in answers is deterministic (IDs are derived from resource names), so two runs of the same
+config record the same resources byte for byte.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import runpy
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.settings import get_root_resource
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "lattice-tenancy"
+
+
+def _fake_id(prefix: str, seed: str, length: int = 17) -> str:
+    return f"{prefix}-{hashlib.sha256(seed.encode()).hexdigest()[:length]}"
+
+
+@dataclass(frozen=True)
+class SubnetFact:
+    vpc_id: str
+    availability_zone_id: str
+
+
+def assumed_subnets(vpc_id: str, subnet_ids: list[str], region: str) -> dict[str, SubnetFact]:
+    """Offline stand-in for subnets named in a stack file: in the configured VPC, spread over AZs 1, 2, 3."""
+    short = "".join(part[0] for part in region.split("-")[:-1]) + region.split("-")[-1]
+    return {s: SubnetFact(vpc_id, f"{short}-az{i % 3 + 1}") for i, s in enumerate(subnet_ids)}
+
+
+class OfflineAws(pulumi_mocks.Mocks):
+    """Answers provider functions and fills in what AWS would compute for each resource type."""
+
+    def __init__(
+        self,
+        account_id: str = "111111111111",
+        region: str = "eu-west-1",
+        subnets: Mapping[str, SubnetFact] | None = None,
+    ) -> None:
+        self.account_id = account_id
+        self.region = region
+        self.subnets = dict(subnets or {})
+
+    # Provider functions ------------------------------------------------------------------------------------
+    def call(self, args: pulumi_mocks.MockCallArgs):
+        token, a = args.token, args.args
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            arn = f"arn:aws:iam::{self.account_id}:role/deployer"
+            return {"accountId": self.account_id, "arn": arn, "userId": "AROAOFFLINE", "id": self.account_id}
+        if token == "aws:index/getRegion:getRegion":
+            return {"region": self.region, "name": self.region, "id": self.region, "description": self.region}
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws", "reverseDnsPrefix": "com.amazonaws"}
+        if token == "aws:ec2/getSubnet:getSubnet":
+            fact = self.subnets.get(a.get("id"))
+            if fact is None:
+                raise Exception(f"InvalidSubnetID.NotFound: the subnet ID '{a.get('id')}' does not exist")
+            return {
+                "id": a["id"],
+                "vpcId": fact.vpc_id,
+                "availabilityZoneId": fact.availability_zone_id,
+                "availabilityZone": f"{self.region}{'abc'[int(fact.availability_zone_id[-1]) - 1]}",
+            }
+        raise NotImplementedError(f"offline AWS has no answer for {token}; add it to tenancy/offline.py")
+
+    # Resources ---------------------------------------------------------------------------------------------
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+        state = dict(args.inputs)
+        computed = self._computed(args.typ, args.name, state)
+        resource_id = computed.pop("id", None) or f"{args.name}-id"
+        return resource_id, {**state, **computed}
+
+    def _arn(self, service: str, resource: str, region: bool = True, account: bool = True) -> str:
+        return f"arn:aws:{service}:{self.region if region else ''}:{self.account_id if account else ''}:{resource}"
+
+    def _computed(self, typ: str, name: str, s: dict[str, Any]) -> dict[str, Any]:
+        seed = f"{typ}/{name}"
+        if typ == "aws:vpclattice/serviceNetwork:ServiceNetwork":
+            sn = _fake_id("sn", seed)
+            return {"id": sn, "arn": self._arn("vpc-lattice", f"servicenetwork/{sn}")}
+        if typ == "aws:vpclattice/resourceGateway:ResourceGateway":
+            rgw = _fake_id("rgw", seed)
+            return {"id": rgw, "arn": self._arn("vpc-lattice", f"resourcegateway/{rgw}")}
+        if typ == "aws:vpclattice/resourceConfiguration:ResourceConfiguration":
+            rcfg = _fake_id("rcfg", seed)
+            return {"id": rcfg, "arn": self._arn("vpc-lattice", f"resourceconfiguration/{rcfg}")}
+        if typ == "aws:vpclattice/serviceNetworkResourceAssociation:ServiceNetworkResourceAssociation":
+            snra = _fake_id("snra", seed)
+            domain = f"{snra}.{s.get('resourceConfigurationIdentifier')}.vpc-lattice-rsc.{self.region}.on.aws"
+            return {
+                "id": snra,
+                "arn": self._arn("vpc-lattice", f"servicenetworkresourceassociation/{snra}"),
+                "dnsEntries": [{"domainName": domain, "hostedZoneId": "Z0OFFLINE"}],
+            }
+        if typ == "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation":
+            snva = _fake_id("snva", seed)
+            return {"id": snva, "arn": self._arn("vpc-lattice", f"servicenetworkvpcassociation/{snva}")}
+        if typ == "aws:vpclattice/accessLogSubscription:AccessLogSubscription":
+            als = _fake_id("als", seed)
+            return {"id": als, "arn": self._arn("vpc-lattice", f"accesslogsubscription/{als}")}
+        if typ == "aws:vpclattice/authPolicy:AuthPolicy":
+            return {"id": s.get("resourceIdentifier"), "state": "Active"}
+        if typ == "aws:rds/instance:Instance":
+            identifier = s.get("identifier", name)
+            resource_id = "db-" + hashlib.sha256(seed.encode()).hexdigest()[:26].upper()
+            address = f"{identifier}.c0offline000.{self.region}.rds.amazonaws.com"
+            port = int(s.get("port", 3306))
+            secret = self._arn("secretsmanager", f"secret:rds!{resource_id.lower()}-AbCdEf")
+            return {
+                "id": resource_id,
+                "arn": self._arn("rds", f"db:{identifier}"),
+                "resourceId": resource_id,
+                "address": address,
+                "port": port,
+                "endpoint": f"{address}:{port}",
+                "masterUserSecrets": [{"secretArn": secret, "secretStatus": "active", "kmsKeyId": ""}],
+            }
+        if typ == "aws:rds/subnetGroup:SubnetGroup":
+            return {"id": s["name"], "arn": self._arn("rds", f"subgrp:{s['name']}")}
+        if typ == "aws:ec2/securityGroup:SecurityGroup":
+            sg = _fake_id("sg", seed)
+            return {"id": sg, "arn": self._arn("ec2", f"security-group/{sg}")}
+        if typ.startswith("aws:vpc/securityGroup"):
+            return {"id": _fake_id("sgr", seed)}
+        if typ == "aws:iam/role:Role":
+            return {
+                "id": s["name"],
+                "arn": f"arn:aws:iam::{self.account_id}:role{s.get('path', '/')}{s['name']}",
+                "uniqueId": _fake_id("AROA", seed, 17).upper(),
+            }
+        if typ == "aws:iam/rolePolicy:RolePolicy":
+            return {"id": f"{s.get('role')}:{s.get('name')}"}
+        if typ == "aws:ram/resourceShare:ResourceShare":
+            arn = self._arn("ram", "resource-share/" + _fake_id("share", seed, 32).removeprefix("share-"))
+            return {"id": arn, "arn": arn}
+        if typ in (
+            "aws:ram/resourceAssociation:ResourceAssociation",
+            "aws:ram/principalAssociation:PrincipalAssociation",
+        ):
+            return {"id": f"{s.get('resourceShareArn')},{s.get('resourceArn') or s.get('principal')}"}
+        if typ == "aws:s3/bucket:Bucket":
+            return {"id": s["bucket"], "arn": f"arn:aws:s3:::{s['bucket']}"}
+        if typ.startswith("aws:s3/"):
+            return {"id": s.get("bucket", name)}
+        if typ == "aws:cloudtrail/trail:Trail":
+            return {"id": s["name"], "arn": self._arn("cloudtrail", f"trail/{s['name']}")}
+        if typ == "aws:cloudwatch/logGroup:LogGroup":
+            return {"id": s["name"], "arn": self._arn("logs", f"log-group:{s['name']}")}
+        if typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
+            return {"id": _fake_id("vpce", seed)}
+        if typ == "pulumi:pulumi:StackReference":
+            return {}
+        return {"id": f"{name}-id", "arn": self._arn("offline", f"{typ}/{name}")}
+
+
+@dataclass
+class Registration:
+    """One resource as the engine would receive it: camelCase wire inputs, parent, dependencies, options."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    protect: bool
+    is_read: bool = False
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The mock monitor, also keeping each registration request as the real engine would get it."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def _record(self, request, urn: str, is_read: bool) -> None:
+        inputs = json_format.MessageToDict(request.properties if is_read else request.object)
+        self.registrations.append(
+            Registration(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                custom=True if is_read else bool(request.custom),
+                inputs=inputs,
+                dependencies=sorted(request.dependencies),
+                property_dependencies={} if is_read else {
+                    k: sorted(v.urns) for k, v in sorted(request.propertyDependencies.items())
+                },
+                protect=False if is_read else bool(request.protect),
+                is_read=is_read,
+            )
+        )  # fmt: skip
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self._record(request, response.urn, is_read=False)
+        return response
+
+    def ReadResource(self, request):
+        response = super().ReadResource(request)
+        self._record(request, response.urn, is_read=True)
+        return response
+
+
+class ProgramError(Exception):
+    """The program stopped with a user-facing error (pulumi.RunError): the message is what a user would see."""
+
+
+@dataclass
+class RunResult:
+    stack: str
+    registrations: list[Registration]
+    exports: dict[str, Any]
+    secret_exports: set[str] = field(default_factory=set)
+
+    def of_type(self, typ: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == typ]
+
+    def one(self, typ: str) -> Registration:
+        found = self.of_type(typ)
+        assert len(found) == 1, f"expected one {typ}, found {[r.urn for r in found]}"
+        return found[0]
+
+
+def run_program(
+    config: Mapping[str, str],
+    *,
+    stack: str,
+    mocks: pulumi_mocks.Mocks,
+    secret_keys: set[str] | frozenset[str] = frozenset(),
+    program: Path | Callable[[], None] = ROOT / "__main__.py",
+) -> RunResult:
+    """Run the Pulumi program once under mocks in a fresh context; return what it declared and exported.
+
+    Raises ProgramError with the user-facing message when the program ends with pulumi.RunError.
+    """
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+
+    def run() -> RunResult:
+        pulumi.runtime.set_all_config(dict(config), sorted(secret_keys))
+        monitor = RecordingMonitor(mocks)
+        pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+        exports: dict[str, Any] = {}
+        secret_exports: set[str] = set()
+
+        async def main() -> None:
+            if callable(program):
+                program()
+            else:
+                runpy.run_path(str(program), run_name="__main__")
+            for key, value in sorted(get_root_resource().outputs.items()):
+                output = pulumi.Output.from_input(value)
+                exports[key] = await output.future()
+                if await output.is_secret():
+                    secret_exports.add(key)
+
+        try:
+            _sync_await(run_pulumi_func(main))
+        except pulumi.RunError as error:
+            raise ProgramError(str(error)) from None
+        return RunResult(stack, monitor.registrations, exports, secret_exports)
+
+    return contextvars.Context().run(run)

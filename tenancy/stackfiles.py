@@ -1,0 +1,64 @@
+"""Reading Pulumi.yaml and Pulumi.<stack>.yaml the way the Pulumi CLI hands them to the program, offline.
+
+The CLI passes each config value as a string (objects and lists JSON-encoded) under a `namespace:key` name.
+`secure:` values can't be decrypted without the stack's key, so they become clearly marked placeholders.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PLACEHOLDER = "offline-placeholder-for-secret"
+
+
+def project_name(root: Path) -> str:
+    return yaml.safe_load((root / "Pulumi.yaml").read_text())["name"]
+
+
+def stack_names(root: Path) -> list[str]:
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+
+
+def _replace_secure(value: Any, path: str, found: list[str]) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            found.append(path)
+            return f"{PLACEHOLDER}:{path}"
+        return {k: _replace_secure(v, f"{path}.{k}", found) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_secure(v, f"{path}[{i}]", found) for i, v in enumerate(value)]
+    return value
+
+
+def _as_config_string(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(value, sort_keys=True)
+
+
+def load_stack_file(root: Path, stack: str) -> tuple[dict[str, str], set[str]]:
+    """The config map the CLI would give the program for `stack`, and the keys that are secret."""
+    project = project_name(root)
+    defaults = yaml.safe_load((root / "Pulumi.yaml").read_text()).get("config") or {}
+    stack_doc = yaml.safe_load((root / f"Pulumi.{stack}.yaml").read_text()) or {}
+    merged = {**{k: (v.get("default") if isinstance(v, dict) else v) for k, v in defaults.items()}}
+    merged.update(stack_doc.get("config") or {})
+
+    config: dict[str, str] = {}
+    secret: set[str] = set()
+    for key, value in merged.items():
+        full_key = key if ":" in key else f"{project}:{key}"
+        found: list[str] = []
+        value = _replace_secure(value, full_key, found)
+        if found:
+            secret.add(full_key)
+        config[full_key] = _as_config_string(value)
+    return config, secret
