@@ -289,9 +289,9 @@ class OwnerConfig(Strict):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> OwnerConfig:
-        _unique([t.name for t in self.tenants], "tenant names")
-        _unique([t.team for t in self.tenants], "tenant team tags")
-        _unique([t.database_user for t in self.tenants], "tenant DB users (dbUser, or the name with - as _)")
+        _unique([t.name for t in self.tenants], "tenants[].name")
+        _unique([t.team for t in self.tenants], "tenants[].team")
+        _unique([t.database_user for t in self.tenants], "tenants[].dbUser (default: the name with - as _)")
         if self.database.master_username in {t.database_user for t in self.tenants}:
             raise ValueError("database.masterUsername must differ from every tenant's DB user")
         names = {t.name for t in self.tenants}

@@ -50,6 +50,8 @@ def runtime_config() -> tuple[dict[str, str], set[str]]:
 
 
 def _key_path(loc: tuple, namespace: str) -> str:
+    if not loc:
+        return namespace  # a check across keys: its message names them
     path = f"{namespace}:"
     for i, part in enumerate(loc):
         if isinstance(part, int):

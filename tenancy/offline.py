@@ -168,6 +168,26 @@ class OfflineAws(pulumi_mocks.Mocks):
         return {"id": f"{name}-id", "arn": self._arn("offline", f"{typ}/{name}")}
 
 
+# How the engine's wire format marks a secret value (pulumi.runtime.rpc._special_secret_sig).
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270"
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(SECRET_SIG) == SECRET_VALUE
+
+
+def reveal(value: Any) -> Any:
+    """The value with every secret wrapper removed (for assertions on what would reach AWS)."""
+    if is_secret(value):
+        return reveal(value.get("value"))
+    if isinstance(value, dict):
+        return {k: reveal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [reveal(v) for v in value]
+    return value
+
+
 @dataclass
 class Registration:
     """One resource as the engine would receive it: camelCase wire inputs, parent, dependencies, options."""
@@ -182,6 +202,11 @@ class Registration:
     property_dependencies: dict[str, list[str]]
     protect: bool
     is_read: bool = False
+
+    @property
+    def plain(self) -> dict[str, Any]:
+        """The inputs with secrets revealed."""
+        return reveal(self.inputs)
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -224,6 +249,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
 class ProgramError(Exception):
     """The program stopped with a user-facing error (pulumi.RunError): the message is what a user would see."""
+
+    def __init__(self, message: str, registrations: list[Registration]) -> None:
+        super().__init__(message)
+        self.registrations = registrations  # what had been declared before the error
 
 
 @dataclass
@@ -278,7 +307,7 @@ def run_program(
         try:
             _sync_await(run_pulumi_func(main))
         except pulumi.RunError as error:
-            raise ProgramError(str(error)) from None
+            raise ProgramError(str(error), monitor.registrations) from None
         return RunResult(stack, monitor.registrations, exports, secret_exports)
 
     return contextvars.Context().run(run)

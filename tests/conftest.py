@@ -1,0 +1,67 @@
+"""Shared fixtures: a valid owner config as the Pulumi CLI would hand it over, and a runner under mocks."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from tenancy.offline import OfflineAws, RunResult, SubnetFact, run_program
+
+ACCOUNT = "111111111111"
+REGION = "eu-west-1"
+VPC = "vpc-0a1b2c3d4e5f60001"
+SUBNETS = {
+    "subnet-0a1b2c3d4e5f60011": SubnetFact(VPC, "euw1-az1"),
+    "subnet-0a1b2c3d4e5f60012": SubnetFact(VPC, "euw1-az2"),
+    "subnet-0a1b2c3d4e5f60013": SubnetFact(VPC, "euw1-az1"),
+    "subnet-0fffffffffffff999": SubnetFact("vpc-0fffffffffffff999", "euw1-az3"),
+}
+EXTERNAL_IDS = {"tenant-a": "ext-id-tenant-a-0123456789", "tenant-b": "ext-id-tenant-b-0123456789"}
+
+
+def owner_values() -> dict[str, Any]:
+    """A valid owner config as Python values (keys without the namespace)."""
+    return {
+        "kind": "owner",
+        "namePrefix": "acme-db",
+        "network": {"vpcId": VPC, "subnetIds": ["subnet-0a1b2c3d4e5f60011", "subnet-0a1b2c3d4e5f60012"]},
+        "tenants": [
+            {"name": "tenant-a", "accountId": "222222222222", "team": "TeamA"},
+            {"name": "tenant-b", "accountId": "333333333333", "team": "TeamB", "dbUser": "b_app"},
+        ],
+        "accessWindow": {"notBefore": "2026-01-01T00:00:00Z", "notAfter": "2027-01-01T00:00:00Z"},
+        "tags": {"CostCenter": "platform"},
+        "externalIds": dict(EXTERNAL_IDS),
+    }
+
+
+def as_pulumi_config(values: dict[str, Any], namespace: str = "lattice-tenancy") -> dict[str, str]:
+    """What the CLI passes: `namespace:key` → string, structured values JSON-encoded."""
+    return {f"{namespace}:{k}": v if isinstance(v, str) else json.dumps(v, sort_keys=True) for k, v in values.items()}
+
+
+SECRET_KEYS = {"lattice-tenancy:externalIds"}
+
+
+def run_owner(values: dict[str, Any] | None = None, *, account: str = ACCOUNT, stack: str = "owner") -> RunResult:
+    values = owner_values() if values is None else values
+    return run_program(
+        as_pulumi_config(values),
+        stack=stack,
+        secret_keys=SECRET_KEYS,
+        mocks=OfflineAws(account, REGION, SUBNETS),
+    )
+
+
+@pytest.fixture
+def values() -> dict[str, Any]:
+    return copy.deepcopy(owner_values())
+
+
+@pytest.fixture(scope="session")
+def owner_run() -> RunResult:
+    """The default owner config, run once under mocks (tests only read it)."""
+    return run_owner()

@@ -1,0 +1,169 @@
+"""Config validation: valid stacks load; each malformed config fails with one message naming the key and fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tenancy.config import OwnerConfig
+from tenancy.loading import ConfigError, default_name_prefix, load_stack_config
+from tenancy.stackfiles import PLACEHOLDER, load_stack_file, stack_names
+from tests.conftest import SECRET_KEYS, as_pulumi_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load(values, secret_keys=SECRET_KEYS, stack="owner"):
+    return load_stack_config(as_pulumi_config(values), set(secret_keys), stack)
+
+
+def error_of(values, **kwargs) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load(values, **kwargs)
+    return str(caught.value)
+
+
+def test_valid_owner_config_loads_with_secure_defaults(values):
+    config = load(values)
+    assert isinstance(config, OwnerConfig)
+    assert config.profile == "production"
+    assert config.deletion_protected and config.multi_az
+    assert config.database.engine_version == "8.4"
+    assert config.database.backup_retention_days >= 7
+    assert config.network.associate_owner_vpc is False
+    assert config.audit.trail is True
+    assert config.allow_external_principals is False
+    # No principals configured: share with exactly the tenants' accounts.
+    assert config.share_principals == ["222222222222", "333333333333"]
+    assert [t.database_user for t in config.tenants] == ["tenant_a", "b_app"]
+
+
+def test_models_are_frozen(values):
+    config = load(values)
+    with pytest.raises(Exception, match="frozen"):
+        config.profile = "development"
+
+
+@pytest.mark.parametrize("stack", stack_names(ROOT))
+def test_every_stack_file_in_the_repository_validates(stack):
+    config, secret = load_stack_file(ROOT, stack)
+    loaded = load_stack_config(config, secret, stack)
+    assert loaded.kind in ("owner", "tenant")
+
+
+def test_stack_file_secrets_become_marked_placeholders():
+    config, secret = load_stack_file(ROOT, "owner")
+    assert "lattice-tenancy:externalIds" in secret
+    assert PLACEHOLDER in config["lattice-tenancy:externalIds"]
+    assert config["aws:region"] == "eu-west-1"
+
+
+def test_default_name_prefix_is_derived_from_the_stack():
+    assert default_name_prefix("owner") == "lt-owner"
+    assert default_name_prefix("Prod_Owner--EU") == "lt-prod-owner-eu"
+    assert len(default_name_prefix("x" * 60)) <= 24
+
+
+def _set(values, path, value):
+    target = values
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+
+
+MALFORMED = [
+    # (what is wrong, path in values, bad value, key the message must name, words it must contain)
+    ("bare organization ID", ("sharing",), {"principals": ["o-abc123defg"]},
+     "lattice-tenancy:sharing.principals[0]", "organization ARN"),
+    ("11-digit account", ("tenants", 0, "accountId"), "22222222222",
+     "lattice-tenancy:tenants[0].accountId", "12 digits"),
+    ("typo in a key", ("network", "subnetId"), ["subnet-0a1b2c3d4e5f60011"],
+     "lattice-tenancy:network.subnetId", "did you mean 'subnetIds'"),
+    ("one subnet only", ("network", "subnetIds"), ["subnet-0a1b2c3d4e5f60011"],
+     "lattice-tenancy:network.subnetIds", "at least 2"),
+    ("window backwards", ("accessWindow", "notAfter"), "2025-01-01T00:00:00Z",
+     "lattice-tenancy:accessWindow", "notAfter must be later"),
+    ("window without zone", ("accessWindow", "notBefore"), "2026-01-01T00:00:00",
+     "lattice-tenancy:accessWindow.notBefore", "UTC"),
+    ("retention CloudWatch rejects", ("audit",), {"logRetentionDays": 100},
+     "lattice-tenancy:audit", "365"),
+    ("MySQL 8.0 without extended support", ("database",), {"engineVersion": "8.0"},
+     "lattice-tenancy:database", '"8.4"'),
+    ("default master user", ("database",), {"masterUsername": "admin"},
+     "lattice-tenancy:database", "reserved"),
+    ("backups under 7 days", ("database",), {"backupRetentionDays": 1},
+     "lattice-tenancy:database.backupRetentionDays", "greater than or equal to 7"),
+    ("unknown profile", ("profile",), "prod",
+     "lattice-tenancy:profile", "'production' or 'development'"),
+    ("duplicate tenant", ("tenants", 1, "name"), "tenant-a",
+     "lattice-tenancy: tenants[].name", "must be unique; repeated: tenant-a"),
+    ("upper-case tenant name", ("tenants", 0, "name"), "Tenant_A",
+     "lattice-tenancy:tenants[0].name", "lowercase"),
+    ("reserved name prefix", ("namePrefix",), "rgw-shared",
+     "lattice-tenancy:namePrefix", "AWS-reserved"),
+    ("short external ID", ("externalIds", "tenant-a"), "abc",
+     "lattice-tenancy:externalIds.tenant-a", "16-1224"),
+    ("unknown top-level key", ("tenant",), [],
+     "lattice-tenancy:tenant", "did you mean 'tenants'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("problem", "path", "bad", "key", "words"), MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_malformed_config_names_the_key_and_the_fix(values, problem, path, bad, key, words):
+    _set(values, path, bad)
+    message = error_of(values)
+    assert message.startswith("invalid stack configuration:"), message
+    assert key in message, message
+    assert words in message, message
+    assert "Traceback" not in message
+
+
+def test_missing_external_id_says_how_to_set_it(values):
+    del values["externalIds"]["tenant-b"]
+    message = error_of(values)
+    assert "tenant-b" in message and "pulumi config set --secret" in message
+
+
+def test_external_ids_in_clear_are_refused(values):
+    message = error_of(values, secret_keys=set())
+    assert "lattice-tenancy:externalIds: is stored in clear" in message
+    assert "--secret" in message
+
+
+def test_missing_kind_says_what_to_write(values):
+    del values["kind"]
+    message = error_of(values)
+    assert "lattice-tenancy:kind" in message and "owner" in message
+
+
+def test_missing_required_section(values):
+    del values["network"]
+    assert "lattice-tenancy:network: is required but not set" in error_of(values)
+
+
+def test_all_problems_come_in_one_message(values):
+    values["tenants"][0]["accountId"] = "nope"
+    values["database"] = {"port": 80}
+    message = error_of(values)
+    assert "tenants[0].accountId" in message and "database.port" in message
+
+
+def test_external_accounts_turn_on_external_principals(values):
+    values["sharing"] = {
+        "principals": ["arn:aws:organizations::999999999999:organization/o-exampleorg1"],
+        "externalAccountIds": ["444444444444"],
+    }
+    config = load(values)
+    assert config.allow_external_principals is True
+    assert config.share_principals == [
+        "arn:aws:organizations::999999999999:organization/o-exampleorg1",
+        "444444444444",
+    ]
+
+
+def test_ou_arn_is_a_valid_principal_and_bare_ou_is_not(values):
+    values["sharing"] = {"principals": ["arn:aws:organizations::999999999999:ou/o-exampleorg1/ou-ab12-cdef3456"]}
+    assert load(values).share_principals[0].endswith("ou-ab12-cdef3456")
+    values["sharing"] = {"principals": ["ou-ab12-cdef3456"]}
+    assert "OU ARN" in error_of(values)
