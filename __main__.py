@@ -7,7 +7,7 @@ from components.auth import Auth, AuthArgs
 from components.database import Database, DatabaseArgs
 from components.network import Network, NetworkArgs
 from components.sharing import Sharing, SharingArgs
-from tenancy import environment
+from tenancy import documents, environment
 from tenancy.config import OwnerConfig
 from tenancy.contract import CONTRACT_VERSION
 from tenancy.loading import ConfigError, load_stack_config, runtime_config
@@ -127,6 +127,7 @@ def owner(config: OwnerConfig, account: environment.Account) -> None:
     # For the owner's operators, not part of the contract.
     pulumi.export("database_address", database.address)
     pulumi.export("database_master_secret_arn", database.master_secret_arn)
+    pulumi.export("database_user_sql", documents.database_user_sql([t.database_user for t in config.tenants]))
     pulumi.export("access_log_group_name", audit.access_log_group_name)
     pulumi.export("audit_bucket_name", audit.bucket_name)
     pulumi.export("trail_arn", audit.trail_arn)

@@ -155,6 +155,19 @@ def audit_bucket_policy(*, partition: str, bucket: str, account_id: str, trail_a
     }
 
 
+def database_user_sql(db_users: list[str]) -> list[str]:
+    """MySQL statements the owner runs once as the master user: one schema and one IAM-authenticated user per
+    tenant, TLS required, privileges on its own schema only. (No Pulumi provider reaches inside the database.)"""
+    statements = []
+    for user in db_users:
+        statements += [
+            f"CREATE DATABASE IF NOT EXISTS `{user}`;",
+            f"CREATE USER IF NOT EXISTS '{user}'@'%' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS' REQUIRE SSL;",
+            f"GRANT ALL PRIVILEGES ON `{user}`.* TO '{user}'@'%';",
+        ]
+    return statements
+
+
 def unconditioned_allows(document: Document) -> list[str]:
     """Sids (or indexes) of Allow statements without any condition: in an auth policy each one is a bypass."""
     found = []

@@ -170,3 +170,12 @@ def test_audit_bucket_policy_guards_cloudtrail_with_source_arn_and_denies_plain_
         )
     assert write["Resource"] == f"arn:aws:s3:::b/AWSLogs/{OWNER}/*"
     assert write["Condition"]["StringEquals"]["s3:x-amz-acl"] == "bucket-owner-full-control"
+
+
+def test_database_user_sql_gives_each_tenant_its_own_schema_and_iam_user():
+    sql = documents.database_user_sql(["tenant_a"])
+    assert sql == [
+        "CREATE DATABASE IF NOT EXISTS `tenant_a`;",
+        "CREATE USER IF NOT EXISTS 'tenant_a'@'%' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS' REQUIRE SSL;",
+        "GRANT ALL PRIVILEGES ON `tenant_a`.* TO 'tenant_a'@'%';",
+    ]

@@ -333,6 +333,18 @@ def test_exports_are_the_typed_contract(owner_run):
     )
 
 
+def test_auth_policy_does_not_grow_with_tenants(values):
+    def policy_for(count):
+        values["tenants"] = [
+            {"name": f"t-{i:03d}", "accountId": f"{200000000000 + i:012d}", "team": f"Team{i:03d}"}
+            for i in range(count)
+        ]
+        values["externalIds"] = {t["name"]: f"external-id-{t['name']}-000" for t in values["tenants"]}
+        return run_owner(values).one("aws:vpclattice/authPolicy:AuthPolicy").inputs["policy"]
+
+    assert policy_for(1) == policy_for(40)
+
+
 def test_no_secret_reaches_an_export(owner_run):
     text = json.dumps(owner_run.exports)
     for external_id in EXTERNAL_IDS.values():
