@@ -4,26 +4,42 @@ import pulumi
 
 from components.audit import Audit, AuditArgs
 from components.auth import Auth, AuthArgs
+from components.connection import Connection, ConnectionArgs
 from components.database import Database, DatabaseArgs
 from components.network import Network, NetworkArgs
 from components.sharing import Sharing, SharingArgs
 from tenancy import documents, environment
-from tenancy.config import OwnerConfig
-from tenancy.contract import CONTRACT_VERSION
+from tenancy.config import OwnerConfig, TenantStackConfig
+from tenancy.contract import CONTRACT_VERSION, ContractError, OwnerContract, check_contract
 from tenancy.loading import ConfigError, load_stack_config, runtime_config
 
 
-def load() -> tuple[OwnerConfig, environment.Account]:
+def load() -> tuple[OwnerConfig | TenantStackConfig, environment.Account]:
     """The validated config and the account it deploys to; a user error ends the run with one clear message."""
     try:
         config = load_stack_config(*runtime_config(), stack=pulumi.get_stack())
         account = environment.current_account()
-        problems = environment.owner_problems(config, account)
+        problems = environment.stack_problems(config, account)
         if problems:
             raise ConfigError("invalid stack configuration:\n" + "\n".join(f"  {p}" for p in problems))
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
     return config, account
+
+
+def owner_contract(config: TenantStackConfig, account: environment.Account) -> OwnerContract:
+    """The owner's exports, checked for this tenant before anything is declared."""
+    try:
+        outputs = environment.read_stack_outputs(config.owner_stack)
+        return check_contract(
+            outputs,
+            owner_stack=config.owner_stack,
+            tenant=config.tenant,
+            account_id=account.account_id,
+            region=account.region,
+        )
+    except ContractError as error:
+        raise pulumi.RunError(str(error)) from None
 
 
 def owner(config: OwnerConfig, account: environment.Account) -> None:
@@ -118,14 +134,15 @@ def owner(config: OwnerConfig, account: environment.Account) -> None:
     pulumi.export("service_network_arn", network.service_network_arn)
     pulumi.export("service_network_id", network.service_network_id)
     pulumi.export("resource_share_arn", sharing.resource_share_arn)
+    pulumi.export("shared_resources", list(config.sharing.resources))
     pulumi.export("resource_configuration_arn", database.resource_configuration_arn)
     pulumi.export("database_dns_name", database.dns_name)
     pulumi.export("database_port", database.port)
+    pulumi.export("database_address", database.address)
     pulumi.export("tenant_account_ids", {t.name: t.account_id for t in config.tenants})
     pulumi.export("tenant_role_arns", auth.role_arns)
     pulumi.export("tenant_db_users", {t.name: t.database_user for t in config.tenants})
     # For the owner's operators, not part of the contract.
-    pulumi.export("database_address", database.address)
     pulumi.export("database_master_secret_arn", database.master_secret_arn)
     pulumi.export("database_user_sql", documents.database_user_sql([t.database_user for t in config.tenants]))
     pulumi.export("access_log_group_name", audit.access_log_group_name)
@@ -133,5 +150,52 @@ def owner(config: OwnerConfig, account: environment.Account) -> None:
     pulumi.export("trail_arn", audit.trail_arn)
 
 
+def tenant(config: TenantStackConfig, account: environment.Account) -> None:
+    contract = owner_contract(config, account)
+    needs = "resourceConfiguration" if config.connection == "resource" else "serviceNetwork"
+    if needs not in contract.shared_resources:
+        raise pulumi.RunError(
+            f"lattice-tenancy:connection: {config.connection!r} needs the owner to share its {needs}, but it shares "
+            f"{', '.join(contract.shared_resources)}. Choose another connection, or ask the platform team to add "
+            f"{needs} to the owner's sharing.resources."
+        )
+    tags = {**config.tags, "ManagedBy": "pulumi/lattice-tenancy", "LatticeTenancyStack": pulumi.get_stack()}
+    connection = Connection(
+        "connection",
+        ConnectionArgs(
+            name_prefix=config.name_prefix,
+            vpc_id=config.network.vpc_id,
+            subnet_ids=list(config.network.subnet_ids),
+            client_security_group_ids=list(config.network.client_security_group_ids),
+            ports=[contract.database_port, *config.service_ports],
+            mode=config.connection,
+            service_network_arn=contract.service_network_arn,
+            resource_configuration_arn=contract.resource_configuration_arn,
+            share_arn=contract.resource_share_arn if config.acceptance == "invite" else None,
+            tags=tags,
+        ),
+    )
+
+    # How the tenant's applications connect (README: "Connecting from a tenant application").
+    pulumi.export("owner_account_id", contract.owner_account_id)
+    pulumi.export("region", contract.region)
+    pulumi.export("service_network_arn", contract.service_network_arn)
+    # Lattice's private DNS answers for the RDS host name in this VPC: connect to it, sign IAM tokens for it.
+    pulumi.export("database_host", contract.database_address)
+    pulumi.export("database_port", contract.database_port)
+    pulumi.export("database_lattice_dns_name", contract.database_dns_name)
+    pulumi.export("database_user", contract.tenant_db_users[config.tenant])
+    pulumi.export("role_arn", contract.tenant_role_arns[config.tenant])
+    pulumi.export("connection", config.connection)
+    pulumi.export("endpoint_id", connection.endpoint_id)
+    pulumi.export("association_id", connection.association_id)
+    pulumi.export("security_group_id", connection.security_group_id)
+    if config.external_id:
+        pulumi.export("external_id", pulumi.Output.secret(config.external_id))
+
+
 config, account = load()
-owner(config, account)
+if isinstance(config, OwnerConfig):
+    owner(config, account)
+else:
+    tenant(config, account)

@@ -324,3 +324,56 @@ class OwnerConfig(Strict):
     @property
     def allow_external_principals(self) -> bool:
         return bool(self.sharing.external_account_ids)
+
+
+SecurityGroupId = Annotated[
+    str, _matching(r"sg-[0-9a-f]{8}(?:[0-9a-f]{9})?", 'write a security group ID such as "sg-0a1b2c3d4e5f67890"')
+]
+OwnerStackName = Annotated[
+    str,
+    _matching(
+        rf"[A-Za-z0-9][A-Za-z0-9_.-]*/{PROJECT}/[A-Za-z0-9_.-]+",
+        f'write the owner stack\'s fully qualified name, "<organization>/{PROJECT}/<stack>", e.g. "acme/{PROJECT}/owner"',
+    ),
+]
+
+
+class TenantNetwork(Strict):
+    """The tenant VPC, where the endpoint (or association) goes, and who in it may reach the shared resources."""
+
+    vpc_id: VpcId
+    subnet_ids: list[SubnetId] = Field(min_length=2, max_length=20)
+    client_security_group_ids: list[SecurityGroupId] = Field(min_length=1, max_length=20)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> TenantNetwork:
+        _unique(self.subnet_ids, "subnetIds")
+        _unique(self.client_security_group_ids, "clientSecurityGroupIds")
+        return self
+
+
+class TenantStackConfig(Strict):
+    """A `tenant-*` stack: everything under the `lattice-tenancy:` namespace of Pulumi.tenant-<x>.yaml."""
+
+    kind: Literal["tenant"]
+    owner_stack: OwnerStackName
+    tenant: TenantName
+    name_prefix: NamePrefix | None = None
+    expected_account_id: AccountId | None = None
+    network: TenantNetwork
+    # endpoint: a service-network VPC endpoint (any number per VPC). association: the VPC's one service-network
+    # association. resource: a resource endpoint to the database alone (the owner must share the configuration).
+    connection: Literal["endpoint", "association", "resource"] = "endpoint"
+    # auto: inside an organization with RAM sharing enabled, where there is no invitation to accept.
+    # invite: the share arrives as an invitation (external account, or org sharing off); accept it here.
+    acceptance: Literal["auto", "invite"] = "auto"
+    # Ports of Lattice services (HTTP/HTTPS) the clients may reach besides the database, e.g. [443].
+    service_ports: list[Annotated[int, Field(ge=1, le=65535)]] = Field(default_factory=list, max_length=10)
+    tags: dict[TagKey, TagValue] = Field(default_factory=dict, max_length=40)
+    # This tenant's external ID (secret), re-exported as a secret output for the tenant's applications.
+    external_id: ExternalId | None = None
+
+    @model_validator(mode="after")
+    def _ports(self) -> TenantStackConfig:
+        _unique(self.service_ports, "servicePorts")
+        return self

@@ -5,7 +5,10 @@ Bump CONTRACT_VERSION when a field is removed or changes meaning; tenants refuse
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 CONTRACT_VERSION = "1"
 
@@ -21,9 +24,14 @@ class OwnerContract(BaseModel):
     service_network_arn: str
     service_network_id: str
     resource_share_arn: str
+    # What the RAM share carries: "serviceNetwork" and/or "resourceConfiguration".
+    shared_resources: list[str]
     resource_configuration_arn: str
+    # The Lattice DNS name of the database in the service network, and its port.
     database_dns_name: str
     database_port: int
+    # The RDS endpoint's own host name: IAM auth tokens and TLS certificates are issued for it.
+    database_address: str
     # Per tenant, keyed by tenant name.
     tenant_account_ids: dict[str, str]
     tenant_role_arns: dict[str, str]
@@ -31,3 +39,61 @@ class OwnerContract(BaseModel):
 
 
 CONTRACT_KEYS = tuple(OwnerContract.model_fields)
+
+
+class ContractError(Exception):
+    """The owner's exports don't serve this tenant; the message says what to do."""
+
+
+def check_contract(
+    outputs: Mapping[str, Any],
+    *,
+    owner_stack: str,
+    tenant: str,
+    account_id: str,
+    region: str,
+    namespace: str = "lattice-tenancy",
+) -> OwnerContract:
+    """The owner's exports as a contract this tenant can use, or a ContractError saying what to do."""
+    where = f"{namespace}:ownerStack ({owner_stack})"
+    if not outputs:
+        raise ContractError(
+            f"{where}: the owner stack exports nothing. Deploy it first (pulumi up -s owner in the owner account), "
+            "or correct ownerStack to its <organization>/lattice-tenancy/<stack> name."
+        )
+    version = outputs.get("contract_version")
+    if version != CONTRACT_VERSION:
+        raise ContractError(
+            f"{where}: the owner publishes contract version {version!r}, this program reads version "
+            f"{CONTRACT_VERSION!r}. Run the same lattice-tenancy release on both sides (update this checkout, or "
+            "ask the platform team which release the owner runs)."
+        )
+    missing = [k for k in CONTRACT_KEYS if outputs.get(k) is None]
+    if missing:
+        raise ContractError(
+            f"{where}: the owner's contract lacks {', '.join(missing)}. Ask the platform team to finish "
+            "`pulumi up -s owner`."
+        )
+    try:
+        contract = OwnerContract.model_validate(dict(outputs))
+    except ValidationError as error:
+        fields = ", ".join(".".join(map(str, e["loc"])) for e in error.errors())
+        raise ContractError(f"{where}: the owner's contract is malformed ({fields}).") from None
+    if tenant not in contract.tenant_account_ids:
+        known = ", ".join(sorted(contract.tenant_account_ids)) or "none"
+        raise ContractError(
+            f"{namespace}:tenant: {tenant!r} is not a tenant of {owner_stack} (it knows: {known}). Ask the platform "
+            "team to add it to the owner's tenants and run `pulumi up -s owner`, or correct the tenant name."
+        )
+    expected = contract.tenant_account_ids[tenant]
+    if expected != account_id:
+        raise ContractError(
+            f"{namespace}:tenant: the owner lists {tenant!r} as account {expected}, but these AWS credentials are "
+            f"for account {account_id}. Switch credentials (AWS_PROFILE) or correct the tenant name."
+        )
+    if contract.region != region:
+        raise ContractError(
+            f"aws:region: the owner's service network is in {contract.region} and VPC Lattice and RAM are regional; "
+            f"this stack deploys to {region}. Set aws:region to {contract.region}."
+        )
+    return contract

@@ -64,14 +64,29 @@ def account_problems(key: str, expected: str | None, actual: Account) -> list[st
     return []
 
 
-def owner_problems(config, account: Account) -> list[str]:
-    """Everything about the owner config that only the AWS account can tell (empty when all is well)."""
+def stack_problems(config, account: Account) -> list[str]:
+    """Everything about a stack's config that only the AWS account can tell (empty when all is well)."""
     ns = "lattice-tenancy"
     problems = account_problems(f"{ns}:expectedAccountId", config.expected_account_id, account)
     network = config.network
     problems += subnet_problems(f"{ns}:network.subnetIds", network.vpc_id, describe_subnets(network.subnet_ids))
-    if config.database.subnet_ids:
+    if config.kind == "owner" and config.database.subnet_ids:
         problems += subnet_problems(
             f"{ns}:database.subnetIds", network.vpc_id, describe_subnets(config.database.subnet_ids)
         )
     return problems
+
+
+def read_stack_outputs(stack_name: str) -> dict:
+    """Another stack's outputs, read now (through a StackReference) so they can be checked before any resource.
+
+    Reading synchronously is what pulumi_aws's own provider functions do (pulumi.runtime's _sync_await); the
+    alternative, checking inside an apply, would let resources that don't depend on the outputs be created
+    before a bad contract stops the run. A stack that doesn't exist fails the read in the engine itself
+    ("unknown stack"), before this function can add advice; the README's troubleshooting covers it.
+    """
+    import pulumi
+    from pulumi.runtime.sync_await import _sync_await
+
+    reference = pulumi.StackReference(stack_name)
+    return dict(_sync_await(reference.outputs.future()) or {})

@@ -9,12 +9,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from tenancy.config import PROJECT, OwnerConfig
+from tenancy.config import PROJECT, OwnerConfig, TenantStackConfig
 
 # Keys that must come from `pulumi config set --secret`: a plain value would sit in the stack file in clear.
-SECRET_KEYS = ("externalIds",)
+SECRET_KEYS = ("externalIds", "externalId")
 
-STACK_KINDS: dict[str, type[BaseModel]] = {"owner": OwnerConfig}
+STACK_KINDS: dict[str, type[BaseModel]] = {"owner": OwnerConfig, "tenant": TenantStackConfig}
 
 
 class ConfigError(Exception):
@@ -119,7 +119,7 @@ def load_stack_config(
     if model is None:
         raise ConfigError(
             f"invalid stack configuration:\n  {namespace}:kind: is {kind!r}; set it to one of "
-            f"{', '.join(sorted(STACK_KINDS))} (pulumi config set kind owner -s {stack})"
+            f"{', '.join(sorted(STACK_KINDS))} (pulumi config set kind <kind> -s {stack})"
         )
     plain = [k for k in SECRET_KEYS if k in raw and f"{namespace}:{k}" not in secret_keys]
     if plain:
@@ -127,7 +127,11 @@ def load_stack_config(
             "invalid stack configuration:\n"
             + "\n".join(
                 f"  {namespace}:{k}: is stored in clear; set each value with "
-                f"pulumi config set --secret --path '{k}[\"<tenant>\"]' <value> -s {stack}"
+                + (
+                    f"pulumi config set --secret --path '{k}[\"<tenant>\"]' <value> -s {stack}"
+                    if k == "externalIds"
+                    else f"pulumi config set --secret {k} <value> -s {stack}"
+                )
                 for k in plain
             )
         )

@@ -19,7 +19,7 @@ from typing import Any
 import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime.settings import get_root_resource
+from pulumi.runtime.settings import SETTINGS, get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -51,10 +51,13 @@ class OfflineAws(pulumi_mocks.Mocks):
         account_id: str = "111111111111",
         region: str = "eu-west-1",
         subnets: Mapping[str, SubnetFact] | None = None,
+        stacks: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.account_id = account_id
         self.region = region
         self.subnets = dict(subnets or {})
+        # Other stacks' outputs, by fully qualified name, for StackReference reads.
+        self.stacks = {name: dict(outputs) for name, outputs in (stacks or {}).items()}
 
     # Provider functions ------------------------------------------------------------------------------------
     def call(self, args: pulumi_mocks.MockCallArgs):
@@ -164,7 +167,10 @@ class OfflineAws(pulumi_mocks.Mocks):
         if typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
             return {"id": _fake_id("vpce", seed)}
         if typ == "pulumi:pulumi:StackReference":
-            return {}
+            stack = s.get("name", name)
+            if stack not in self.stacks:
+                raise Exception(f"unknown stack {stack!r}")
+            return {"id": stack, "outputs": self.stacks[stack], "secretOutputNames": []}
         return {"id": f"{name}-id", "arn": self._arn("offline", f"{typ}/{name}")}
 
 
@@ -290,6 +296,9 @@ def run_program(
         pulumi.runtime.set_all_config(dict(config), sorted(secret_keys))
         monitor = RecordingMonitor(mocks)
         pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+        # As @pulumi.runtime.test does: tasks and RPC failures of an earlier (failed) run must not leak into this one.
+        SETTINGS.rpc_manager.clear()
+        SETTINGS.outputs.clear()
         exports: dict[str, Any] = {}
         secret_exports: set[str] = set()
 

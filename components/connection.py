@@ -1,0 +1,121 @@
+"""The tenant side: accept the owner's share where an invitation is needed, and connect the tenant VPC."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class ConnectionArgs:
+    """Args.
+
+    name_prefix: physical-name prefix of the stack.
+    vpc_id, subnet_ids: the tenant VPC and the subnets for the endpoint's network interfaces (≥2 AZs that overlap
+        the owner's resource gateway AZs).
+    client_security_group_ids: the tenant's security groups whose members may reach the shared resources.
+    ports: TCP ports the clients may reach through the endpoint (the database port first, then service ports).
+    mode: "endpoint" (service-network VPC endpoint), "association" (service-network VPC association) or
+        "resource" (resource VPC endpoint to the shared resource configuration only).
+    service_network_arn: the owner's network, by ARN (an ID does not resolve across accounts).
+    resource_configuration_arn: the owner's database resource configuration (used in "resource" mode).
+    share_arn: the owner's RAM share to accept, or None where the organization shares without invitations.
+    tags: tags for every taggable child.
+    """
+
+    name_prefix: str
+    vpc_id: str
+    subnet_ids: list[str]
+    client_security_group_ids: list[str]
+    ports: list[int]
+    mode: Literal["endpoint", "association", "resource"]
+    service_network_arn: pulumi.Input[str]
+    resource_configuration_arn: pulumi.Input[str]
+    share_arn: pulumi.Input[str] | None
+    tags: dict[str, str]
+
+
+class Connection(pulumi.ComponentResource):
+    """The tenant VPC's way into the owner's service network.
+
+    Outputs: security_group_id, endpoint_id (endpoint and resource modes), association_id (association mode).
+    Children: `<name>-accepter` ResourceShareAccepter (only when share_arn is given), `<name>-sg` SecurityGroup,
+    `<name>-<client sg>-<port>` SecurityGroupIngressRule per client group and port, and `<name>-endpoint`
+    VpcEndpoint (type ServiceNetwork or Resource) or `<name>-association` ServiceNetworkVpcAssociation, after the
+    accepter.
+    """
+
+    def __init__(self, name: str, args: ConnectionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("lattice-tenancy:connection:Connection", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        accepted: list[pulumi.Resource] = []
+        if args.share_arn is not None:
+            accepted.append(aws.ram.ResourceShareAccepter(f"{name}-accepter", share_arn=args.share_arn, opts=child))
+
+        self.security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            name=f"{args.name_prefix}-lattice",
+            description="VPC Lattice: shared resources, from the listed client security groups only",
+            vpc_id=args.vpc_id,
+            tags={**args.tags, "Name": f"{args.name_prefix}-lattice"},
+            opts=child,
+        )
+        for client in args.client_security_group_ids:
+            for port in args.ports:
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{name}-{client}-{port}",
+                    security_group_id=self.security_group.id,
+                    referenced_security_group_id=client,
+                    ip_protocol="tcp",
+                    from_port=port,
+                    to_port=port,
+                    description=f"Clients in {client} to port {port} through VPC Lattice",
+                    tags=args.tags,
+                    opts=child,
+                )
+
+        after_acceptance = pulumi.ResourceOptions(parent=self, depends_on=accepted)
+        self.endpoint_id: pulumi.Output[str] | None = None
+        self.association_id: pulumi.Output[str] | None = None
+        if args.mode in ("endpoint", "resource"):
+            target = (
+                {"vpc_endpoint_type": "ServiceNetwork", "service_network_arn": args.service_network_arn}
+                if args.mode == "endpoint"
+                else {"vpc_endpoint_type": "Resource", "resource_configuration_arn": args.resource_configuration_arn}
+            )
+            # Private DNS: for an ARN resource configuration Lattice answers for the RDS endpoint's own host
+            # name inside this VPC, so clients keep using it (and TLS host name checks keep passing).
+            endpoint = aws.ec2.VpcEndpoint(
+                f"{name}-endpoint",
+                **target,
+                vpc_id=args.vpc_id,
+                subnet_ids=args.subnet_ids,
+                security_group_ids=[self.security_group.id],
+                private_dns_enabled=True,
+                tags={**args.tags, "Name": f"{args.name_prefix}-lattice"},
+                opts=after_acceptance,
+            )
+            self.endpoint_id = endpoint.id
+        else:
+            association = aws.vpclattice.ServiceNetworkVpcAssociation(
+                f"{name}-association",
+                service_network_identifier=args.service_network_arn,
+                vpc_identifier=args.vpc_id,
+                security_group_ids=[self.security_group.id],
+                tags=args.tags,
+                opts=after_acceptance,
+            )
+            self.association_id = association.id
+
+        self.security_group_id = self.security_group.id
+        self.register_outputs(
+            {
+                "security_group_id": self.security_group_id,
+                "endpoint_id": self.endpoint_id,
+                "association_id": self.association_id,
+            }
+        )

@@ -1,0 +1,216 @@
+"""Tenant stacks under mocks, fed with the owner program's resolved exports (owner → tenant in one test run)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from tenancy.offline import OfflineAws, ProgramError, RunResult, SubnetFact, run_program
+from tests.conftest import REGION, SECRET_KEYS, as_pulumi_config, owner_values, run_owner
+
+OWNER_STACK = "acme/lattice-tenancy/owner"
+TENANT_ACCOUNT = "222222222222"
+TENANT_VPC = "vpc-0b1b2c3d4e5f60002"
+TENANT_SUBNETS = {
+    "subnet-0b1b2c3d4e5f60021": SubnetFact(TENANT_VPC, "euw1-az1"),
+    "subnet-0b1b2c3d4e5f60022": SubnetFact(TENANT_VPC, "euw1-az2"),
+}
+CLIENTS = ["sg-0b1b2c3d4e5f60031", "sg-0b1b2c3d4e5f60032"]
+ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+SNVA = "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation"
+ACCEPTER = "aws:ram/resourceShareAccepter:ResourceShareAccepter"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+
+
+def tenant_values() -> dict[str, Any]:
+    return {
+        "kind": "tenant",
+        "ownerStack": OWNER_STACK,
+        "tenant": "tenant-a",
+        "network": {"vpcId": TENANT_VPC, "subnetIds": list(TENANT_SUBNETS), "clientSecurityGroupIds": CLIENTS},
+        "servicePorts": [443],
+    }
+
+
+def run_tenant(values, owner_exports, *, account=TENANT_ACCOUNT, secret_keys=frozenset()) -> RunResult:
+    return run_program(
+        as_pulumi_config(values),
+        stack="tenant-a",
+        secret_keys=set(secret_keys),
+        mocks=OfflineAws(account, REGION, TENANT_SUBNETS, stacks={OWNER_STACK: owner_exports}),
+    )
+
+
+@pytest.fixture
+def values():
+    return copy.deepcopy(tenant_values())
+
+
+@pytest.fixture
+def owner(owner_run):
+    return owner_run.exports
+
+
+def program_error(values, owner_exports, **kwargs) -> str:
+    with pytest.raises(ProgramError) as caught:
+        run_tenant(values, owner_exports, **kwargs)
+    declared = [r.urn for r in caught.value.registrations if not r.is_read]
+    assert declared == [], f"declared before the error: {declared}"
+    return str(caught.value)
+
+
+# --- connection modes ----------------------------------------------------------------------------------------
+
+
+def test_endpoint_mode_connects_to_the_owners_network_by_arn(values, owner):
+    run = run_tenant(values, owner)
+    endpoint = run.one(ENDPOINT)
+    i = endpoint.inputs
+    assert i["vpcEndpointType"] == "ServiceNetwork", endpoint.urn
+    assert i["serviceNetworkArn"] == owner["service_network_arn"]
+    assert i["vpcId"] == TENANT_VPC and i["subnetIds"] == list(TENANT_SUBNETS)
+    assert i["privateDnsEnabled"] is True
+    sg = run.one("aws:ec2/securityGroup:SecurityGroup")
+    assert endpoint.property_dependencies["securityGroupIds"] == [sg.urn]
+    assert run.of_type(SNVA) == [] and run.of_type(ACCEPTER) == []
+
+
+def test_association_mode_associates_the_vpc_by_network_arn(values, owner):
+    values["connection"] = "association"
+    run = run_tenant(values, owner)
+    association = run.one(SNVA)
+    assert association.inputs["serviceNetworkIdentifier"] == owner["service_network_arn"], association.urn
+    assert association.inputs["vpcIdentifier"] == TENANT_VPC
+    assert run.of_type(ENDPOINT) == []
+
+
+def test_resource_mode_needs_the_owner_to_share_the_resource_configuration(values, owner):
+    values["connection"] = "resource"
+    message = program_error(values, owner)
+    assert "lattice-tenancy:connection" in message and "resourceConfiguration" in message
+
+    owner_values_ = owner_values()
+    owner_values_["sharing"] = {"resources": ["serviceNetwork", "resourceConfiguration"]}
+    sharing_owner = run_owner(owner_values_).exports
+    endpoint = run_tenant(values, sharing_owner).one(ENDPOINT)
+    assert endpoint.inputs["vpcEndpointType"] == "Resource"
+    assert endpoint.inputs["resourceConfigurationArn"] == sharing_owner["resource_configuration_arn"]
+    assert "serviceNetworkArn" not in endpoint.inputs
+
+
+def test_endpoint_security_group_admits_only_the_client_groups_on_the_shared_ports(values, owner):
+    run = run_tenant(values, owner)
+    sg = run.one("aws:ec2/securityGroup:SecurityGroup")
+    assert "ingress" not in sg.inputs and "egress" not in sg.inputs
+    rules = {
+        (r.inputs["referencedSecurityGroupId"], r.inputs["fromPort"], r.inputs["toPort"]) for r in run.of_type(INGRESS)
+    }
+    assert rules == {(c, p, p) for c in CLIENTS for p in (3306, 443)}
+    for rule in run.of_type(INGRESS):
+        assert rule.inputs["ipProtocol"] == "tcp" and not {"cidrIpv4", "cidrIpv6"} & set(rule.inputs), rule.urn
+        assert rule.property_dependencies["securityGroupId"] == [sg.urn]
+
+
+# --- acceptance modes ----------------------------------------------------------------------------------------
+
+
+def test_auto_acceptance_creates_no_accepter(values, owner):
+    assert run_tenant(values, owner).of_type(ACCEPTER) == []
+
+
+@pytest.mark.parametrize("connection", ["endpoint", "association"])
+def test_invite_acceptance_accepts_the_owners_share_before_connecting(values, owner, connection):
+    values["acceptance"] = "invite"
+    values["connection"] = connection
+    run = run_tenant(values, owner)
+    accepter = run.one(ACCEPTER)
+    assert accepter.inputs["shareArn"] == owner["resource_share_arn"]
+    connector = run.one(ENDPOINT if connection == "endpoint" else SNVA)
+    assert accepter.urn in connector.dependencies, connector.urn
+
+
+# --- exports -------------------------------------------------------------------------------------------------
+
+
+def test_exports_tell_the_application_how_to_connect(values, owner):
+    exports = run_tenant(values, owner).exports
+    assert exports["database_host"] == owner["database_address"]
+    assert exports["database_port"] == 3306
+    assert exports["database_lattice_dns_name"] == owner["database_dns_name"]
+    assert exports["database_user"] == owner["tenant_db_users"]["tenant-a"] == "tenant_a"
+    assert exports["role_arn"] == owner["tenant_role_arns"]["tenant-a"]
+    assert exports["region"] == REGION and exports["endpoint_id"].startswith("vpce-")
+    assert "external_id" not in exports
+
+
+def test_external_id_is_exported_only_as_a_secret(values, owner):
+    values["externalId"] = "ext-id-tenant-a-0123456789"
+    run = run_tenant(values, owner, secret_keys={"lattice-tenancy:externalId"})
+    assert run.exports["external_id"] == "ext-id-tenant-a-0123456789"
+    assert run.secret_exports == {"external_id"}
+    assert "externalId" in program_error(values, owner)  # the same value stored in clear is refused
+
+
+def test_the_same_owner_and_tenant_config_give_the_same_plan(values, owner):
+    def canonical(run):
+        return json.dumps(
+            [r.__dict__ for r in sorted(run.registrations, key=lambda r: r.urn)] + [run.exports], sort_keys=True
+        )
+
+    assert canonical(run_tenant(values, owner)) == canonical(run_tenant(copy.deepcopy(values), owner))
+
+
+# --- contract errors end the run before anything is declared ------------------------------------------------
+
+
+def test_unknown_tenant_says_to_ask_the_owner(values, owner):
+    values["tenant"] = "tenant-z"
+    message = program_error(values, owner)
+    assert "lattice-tenancy:tenant: 'tenant-z' is not a tenant of acme/lattice-tenancy/owner" in message
+    assert "tenant-a, tenant-b" in message
+
+
+def test_incompatible_contract_version_says_to_align_releases(values, owner):
+    message = program_error(values, {**owner, "contract_version": "2"})
+    assert "contract version '2'" in message and "reads version '1'" in message
+
+
+def test_owner_without_exports_says_to_deploy_it_first(values):
+    assert "exports nothing" in program_error(values, {})
+
+
+def test_missing_owner_stack_fails_the_read_naming_the_stack(values, owner):
+    # The engine itself refuses a StackReference to a stack that doesn't exist, before the program can advise.
+    values["ownerStack"] = "acme/lattice-tenancy/no-such-stack"
+    with pytest.raises(Exception, match="acme/lattice-tenancy/no-such-stack"):
+        run_tenant(values, owner)
+
+
+def test_incomplete_contract_lists_what_is_missing(values, owner):
+    partial = {k: v for k, v in owner.items() if k != "resource_share_arn"}
+    assert "lacks resource_share_arn" in program_error(values, partial)
+
+
+def test_credentials_of_another_account_are_refused(values, owner):
+    message = program_error(values, owner, account="333333333333")
+    assert "account 222222222222" in message and "333333333333" in message
+
+
+def test_another_region_is_refused(values, owner):
+    message = program_error(values, {**owner, "region": "us-east-1"})
+    assert message.startswith("aws:region:") and "us-east-1" in message
+
+
+def test_bad_tenant_config_names_the_key(values, owner):
+    values["ownerStack"] = "owner"
+    values["network"]["clientSecurityGroupIds"] = []
+    message = program_error(values, owner)
+    assert "lattice-tenancy:ownerStack" in message and "lattice-tenancy:network.clientSecurityGroupIds" in message
+
+
+def test_owner_secret_config_is_not_needed_by_tenants():
+    assert "lattice-tenancy:externalIds" in SECRET_KEYS  # the owner's; a tenant stack has no such key
+    assert "externalIds" not in tenant_values()
