@@ -21,7 +21,7 @@ from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.settings import SETTINGS, get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "lattice-tenancy"
@@ -277,6 +277,14 @@ class RunResult:
         return found[0]
 
 
+def _quiet_unretrieved(loop, context) -> None:
+    # A failed run re-raises its first error to the caller; the engine's other futures holding the same error are
+    # never awaited, and asyncio would print each again when it collects them.
+    if context.get("message", "").startswith(("Future exception was never retrieved", "Task exception was never")):
+        return
+    loop.default_exception_handler(context)
+
+
 def run_program(
     config: Mapping[str, str],
     *,
@@ -313,6 +321,7 @@ def run_program(
                 if await output.is_secret():
                     secret_exports.add(key)
 
+        _ensure_event_loop().set_exception_handler(_quiet_unretrieved)
         try:
             _sync_await(run_pulumi_func(main))
         except pulumi.RunError as error:
