@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: test lint format clean
+.PHONY: test lint format clean plan diagram
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,3 +26,11 @@ format: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+## plan: the offline plan of every stack (tree, exports, policy verdicts, deploy estimate); PLAN_ARGS=--json for JSON
+plan: $(VENV)/.installed
+	$(PY) -m tenancy.plan $(PLAN_ARGS)
+
+## diagram: regenerate the README's Mermaid diagram from the plan
+diagram: $(VENV)/.installed
+	$(PY) -m tenancy.diagram

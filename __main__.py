@@ -37,6 +37,7 @@ def owner_contract(config: TenantStackConfig, account: environment.Account) -> O
             tenant=config.tenant,
             account_id=account.account_id,
             region=account.region,
+            acceptance=config.acceptance,
         )
     except ContractError as error:
         raise pulumi.RunError(str(error)) from None
@@ -135,6 +136,7 @@ def owner(config: OwnerConfig, account: environment.Account) -> None:
     pulumi.export("service_network_id", network.service_network_id)
     pulumi.export("resource_share_arn", sharing.resource_share_arn)
     pulumi.export("shared_resources", list(config.sharing.resources))
+    pulumi.export("invited_account_ids", list(config.sharing.external_account_ids))
     pulumi.export("resource_configuration_arn", database.resource_configuration_arn)
     pulumi.export("database_dns_name", database.dns_name)
     pulumi.export("database_port", database.port)

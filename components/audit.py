@@ -21,7 +21,7 @@ class AuditArgs:
         this account).
     log_retention_days: CloudWatch Logs retention of the access logs.
     kms_key_arn: customer managed key for the bucket and log group; None uses AWS-owned encryption.
-    protect: production profile: Pulumi `protect` on the bucket.
+    protect: production profile: Pulumi `protect` on the bucket, which is then never force-emptied.
     tags: tags for every taggable child.
     """
 
@@ -95,7 +95,8 @@ class Audit(pulumi.ComponentResource):
         bucket = aws.s3.Bucket(
             f"{name}-bucket",
             bucket=bucket_name,
-            force_destroy=False,
+            # Production keeps the audit record even through a destroy; development may empty it.
+            force_destroy=not args.protect,
             tags=args.tags,
             # The audit record outlives a `pulumi destroy` of a production stack.
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),

@@ -11,7 +11,13 @@ from tenancy import naming
 
 # RDS for MySQL log types CloudWatch Logs can receive (botocore rds `EnableCloudwatchLogsExports`). Security Hub
 # RDS.9 asks for audit, error, general and slowquery; iam-db-auth-error shows failed tenant token logins.
+# `general` stays empty unless general_log is turned on (costly: every statement), which this stack leaves off.
 LOG_EXPORTS = ["audit", "error", "general", "iam-db-auth-error", "slowquery"]
+
+# TLS for every connection (IAM tokens already need it; this covers the master user too), and slow queries.
+PARAMETERS = {"require_secure_transport": "1", "slow_query_log": "1", "long_query_time": "2", "log_output": "FILE"}
+# The audit log records every connection and every grant or schema change: who of the tenants did what.
+AUDIT_EVENTS = "CONNECT,QUERY_DCL,QUERY_DDL"
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,8 @@ class Database(pulumi.ComponentResource):
 
     Outputs: instance_arn, instance_resource_id, address, port, master_secret_arn, resource_configuration_id,
     resource_configuration_arn, dns_name (the Lattice DNS name consumers use).
-    Children: `<name>-subnets` SubnetGroup, `<name>-sg` SecurityGroup, `<name>-from-gateway` ingress rule (DB SG,
+    Children: `<name>-subnets` SubnetGroup, `<name>-params` ParameterGroup (TLS required, slow query log),
+    `<name>-options` OptionGroup (MariaDB audit plugin: connections, DCL, DDL), `<name>-sg` SecurityGroup, `<name>-from-gateway` ingress rule (DB SG,
     port from the gateway SG only), `<name>-gateway-to-db` egress rule (gateway SG, port to the DB SG only),
     `<name>-instance` Instance, `<name>-rcfg` ResourceConfiguration (type ARN),
     `<name>-sn-association` ServiceNetworkResourceAssociation.
@@ -69,6 +76,30 @@ class Database(pulumi.ComponentResource):
             name=identifier,
             description="Private subnets of the shared tenant database",
             subnet_ids=args.subnet_ids,
+            tags=args.tags,
+            opts=child,
+        )
+        parameters = aws.rds.ParameterGroup(
+            f"{name}-params",
+            name=identifier,
+            family=f"mysql{args.engine_version}",
+            description="Shared tenant database: TLS required, slow query log",
+            parameters=[{"name": k, "value": v} for k, v in sorted(PARAMETERS.items())],
+            tags=args.tags,
+            opts=child,
+        )
+        options = aws.rds.OptionGroup(
+            f"{name}-options",
+            name=identifier,
+            engine_name="mysql",
+            major_engine_version=args.engine_version,
+            option_group_description="Shared tenant database: audit log of connections, grants and schema changes",
+            options=[
+                {
+                    "option_name": "MARIADB_AUDIT_PLUGIN",
+                    "option_settings": [{"name": "SERVER_AUDIT_EVENTS", "value": AUDIT_EVENTS}],
+                }
+            ],
             tags=args.tags,
             opts=child,
         )
@@ -126,6 +157,8 @@ class Database(pulumi.ComponentResource):
             iam_database_authentication_enabled=True,
             port=args.port,
             db_subnet_group_name=subnet_group.name,
+            parameter_group_name=parameters.name,
+            option_group_name=options.name,
             vpc_security_group_ids=[self.security_group.id],
             publicly_accessible=False,
             multi_az=args.multi_az,
@@ -145,6 +178,7 @@ class Database(pulumi.ComponentResource):
 
         # Type ARN: Lattice resolves the instance by its ARN and follows its endpoint across fail-overs,
         # so no port range or protocol is given (the API rejects them for ARN configurations).
+        # Fixed names: a replacement must delete the old one first, or the new one's name collides.
         self.resource_configuration = aws.vpclattice.ResourceConfiguration(
             f"{name}-rcfg",
             name=naming.resource_configuration(args.name_prefix),
@@ -153,7 +187,7 @@ class Database(pulumi.ComponentResource):
             resource_configuration_definition={"arn_resource": {"arn": self.instance.arn}},
             allow_association_to_shareable_service_network=True,
             tags=args.tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
         # The configuration's ID, not its ARN: the provider reports a perpetual diff for an ARN here
         # (hashicorp/terraform-provider-aws#44546).

@@ -41,13 +41,15 @@ class Network(pulumi.ComponentResource):
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("lattice-tenancy:network:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        # Fixed names: a replacement must delete the old one first, or the new one's name collides.
+        replace_by_deleting = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
 
         self.service_network = aws.vpclattice.ServiceNetwork(
             f"{name}-sn",
             name=naming.service_network(args.name_prefix),
             auth_type="AWS_IAM",
             tags=args.tags,
-            opts=child,
+            opts=replace_by_deleting,
         )
         # A security group created by the provider has AWS's allow-all egress rule removed, so until the
         # database component adds its rule the gateway can reach nothing.
@@ -67,7 +69,7 @@ class Network(pulumi.ComponentResource):
             security_group_ids=[self.gateway_security_group.id],
             ip_address_type="IPV4",
             tags=args.tags,
-            opts=child,
+            opts=replace_by_deleting,
         )
         if args.associate_owner_vpc:
             self.owner_vpc_association = aws.vpclattice.ServiceNetworkVpcAssociation(

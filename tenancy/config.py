@@ -30,13 +30,17 @@ class Strict(BaseModel):
     )
 
 
-def _matching(pattern: str, hint: str):
-    """A validator that accepts strings matching `pattern` and otherwise explains with `hint`."""
+def _matching(pattern: str, hint: str, *, secret: bool = False):
+    """A validator that accepts strings matching `pattern` and otherwise explains with `hint`.
+
+    A secret value is never repeated in the message (it would reach terminals and CI logs).
+    """
     compiled = re.compile(pattern)
 
     def check(value: str) -> str:
         if not compiled.fullmatch(value):
-            raise ValueError(f"{value!r} is not valid: {hint}")
+            shown = "the value" if secret else repr(value)
+            raise ValueError(f"{shown} is not valid: {hint}")
         return value
 
     return AfterValidator(check)
@@ -111,6 +115,7 @@ ExternalId = Annotated[
         r"[A-Za-z0-9+=,.@:/-]{16,1224}",
         "an external ID is 16-1224 characters of letters, digits and +=,.@:/- (AWS allows 2; "
         "this project asks for 16 so it cannot be guessed); generate one with `openssl rand -hex 20`",
+        secret=True,
     ),
 ]
 Principal = Annotated[str, AfterValidator(_principal)]
@@ -165,7 +170,9 @@ class Network(Strict):
 
 class Database(Strict):
     engine_version: Annotated[
-        str, _matching(r"8\.(?:0|4)(?:\.\d+)?", 'RDS for MySQL versions here are 8.4 (default) or 8.0, e.g. "8.4"')
+        # Major version only: RDS applies minor upgrades itself (autoMinorVersionUpgrade), and a pinned minor
+        # version would then show a perpetual diff.
+        str, _matching(r"8\.(?:0|4)", 'write the major version, "8.4" (default) or "8.0"; RDS applies minor upgrades')
     ] = "8.4"
     instance_class: Annotated[
         str, _matching(r"db\.[a-z0-9-]+\.[a-z0-9]+", 'write an RDS instance class such as "db.t4g.small"')

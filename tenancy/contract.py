@@ -26,6 +26,9 @@ class OwnerContract(BaseModel):
     resource_share_arn: str
     # What the RAM share carries: "serviceNetwork" and/or "resourceConfiguration".
     shared_resources: list[str]
+    # Accounts the share reaches by invitation (outside the organization, or org sharing off); the rest of the
+    # principals receive it without one.
+    invited_account_ids: list[str]
     resource_configuration_arn: str
     # The Lattice DNS name of the database in the service network, and its port.
     database_dns_name: str
@@ -52,6 +55,7 @@ def check_contract(
     tenant: str,
     account_id: str,
     region: str,
+    acceptance: str,
     namespace: str = "lattice-tenancy",
 ) -> OwnerContract:
     """The owner's exports as a contract this tenant can use, or a ContractError saying what to do."""
@@ -90,6 +94,19 @@ def check_contract(
         raise ContractError(
             f"{namespace}:tenant: the owner lists {tenant!r} as account {expected}, but these AWS credentials are "
             f"for account {account_id}. Switch credentials (AWS_PROFILE) or correct the tenant name."
+        )
+    invited = account_id in contract.invited_account_ids
+    if acceptance == "invite" and not invited:
+        raise ContractError(
+            f"{namespace}:acceptance: 'invite', but the owner shares with this account without an invitation "
+            '(inside its organization), and accepting a share that needs no acceptance fails with "No RAM Resource '
+            'Share invitation found". Set acceptance: auto, or ask the platform team to list this account in '
+            "sharing.externalAccountIds."
+        )
+    if acceptance == "auto" and invited:
+        raise ContractError(
+            f"{namespace}:acceptance: 'auto', but the owner shares with this account by invitation "
+            "(sharing.externalAccountIds), which must be accepted before anything can connect. Set acceptance: invite."
         )
     if contract.region != region:
         raise ContractError(

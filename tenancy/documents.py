@@ -104,7 +104,7 @@ def tenant_access_policy(
                 "Effect": "Allow",
                 "Action": "vpc-lattice-svcs:Invoke",
                 "Resource": f"arn:{partition}:vpc-lattice:{region}:*:service/*",
-                "Condition": {"StringEquals": {"vpc-lattice-svcs:ServiceNetworkArn": service_network_arn}},
+                "Condition": {"ArnEquals": {"vpc-lattice-svcs:ServiceNetworkArn": service_network_arn}},
             },
             {
                 "Sid": "ConnectAsOwnDatabaseUser",

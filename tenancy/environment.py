@@ -70,6 +70,16 @@ def stack_problems(config, account: Account) -> list[str]:
     problems = account_problems(f"{ns}:expectedAccountId", config.expected_account_id, account)
     network = config.network
     problems += subnet_problems(f"{ns}:network.subnetIds", network.vpc_id, describe_subnets(network.subnet_ids))
+    if config.kind == "owner":
+        for key, arn in (
+            ("database.kmsKeyArn", config.database.kms_key_arn),
+            ("audit.kmsKeyArn", config.audit.kms_key_arn),
+        ):
+            if arn and arn.split(":")[3] != account.region:
+                problems.append(
+                    f"{ns}:{key}: the key is in {arn.split(':')[3]} but the stack deploys to {account.region}; "
+                    "RDS, CloudTrail and CloudWatch Logs need a key in the same region"
+                )
     if config.kind == "owner" and config.database.subnet_ids:
         problems += subnet_problems(
             f"{ns}:database.subnetIds", network.vpc_id, describe_subnets(config.database.subnet_ids)

@@ -103,6 +103,8 @@ def describe(error: ValidationError, model: type[BaseModel], namespace: str = PR
             text = str(err["ctx"]["error"])
         elif kind == "literal_error":
             text = f"is {err['input']!r}; write one of {err['ctx']['expected']}"
+        elif any(str(part) in SECRET_KEYS for part in loc):
+            text = f"{err['msg'][0].lower()}{err['msg'][1:]}"  # never echo a secret
         else:
             text = f"{err['msg'][0].lower()}{err['msg'][1:]} (got {err['input']!r})"
         lines.append(f"  {key}: {text}")

@@ -208,6 +208,7 @@ class Registration:
     property_dependencies: dict[str, list[str]]
     protect: bool
     is_read: bool = False
+    delete_before_replace: bool = False
 
     @property
     def plain(self) -> dict[str, Any]:
@@ -238,6 +239,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 },
                 protect=False if is_read else bool(request.protect),
                 is_read=is_read,
+                delete_before_replace=False if is_read else bool(request.deleteBeforeReplace),
             )
         )  # fmt: skip
 

@@ -104,6 +104,8 @@ MALFORMED = [
      "lattice-tenancy:namePrefix", "AWS-reserved"),
     ("short external ID", ("externalIds", "tenant-a"), "abc",
      "lattice-tenancy:externalIds.tenant-a", "16-1224"),
+    ("minor version pinned", ("database",), {"engineVersion": "8.4.3"},
+     "lattice-tenancy:database.engineVersion", "major version"),
     ("unknown top-level key", ("tenant",), [],
      "lattice-tenancy:tenant", "did you mean 'tenants'"),
 ]  # fmt: skip
@@ -167,3 +169,11 @@ def test_ou_arn_is_a_valid_principal_and_bare_ou_is_not(values):
     assert load(values).share_principals[0].endswith("ou-ab12-cdef3456")
     values["sharing"] = {"principals": ["ou-ab12-cdef3456"]}
     assert "OU ARN" in error_of(values)
+
+
+def test_a_malformed_external_id_is_never_echoed(values):
+    values["externalIds"]["tenant-a"] = "has spaces so it is invalid"
+    values["externalIds"]["tenant-b"] = 12345678901234567
+    message = error_of(values)
+    assert "externalIds.tenant-a" in message and "externalIds.tenant-b" in message
+    assert "has spaces" not in message and "12345678901234567" not in message

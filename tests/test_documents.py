@@ -151,7 +151,7 @@ def test_access_policy_is_scoped_to_the_network_and_the_tenants_own_db_user():
     )
     invoke, connect = doc["Statement"]
     assert invoke["Action"] == "vpc-lattice-svcs:Invoke"
-    assert invoke["Condition"]["StringEquals"]["vpc-lattice-svcs:ServiceNetworkArn"].endswith("sn-1")
+    assert invoke["Condition"]["ArnEquals"]["vpc-lattice-svcs:ServiceNetworkArn"].endswith("sn-1")
     assert connect["Action"] == "rds-db:connect"
     assert connect["Resource"] == "arn:aws:rds-db:eu-west-1:111111111111:dbuser:db-ABC/tenant_a"
     assert all("*" not in s["Action"] for s in doc["Statement"])

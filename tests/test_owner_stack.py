@@ -90,7 +90,28 @@ def test_development_profile_drops_protection_but_keeps_the_final_snapshot(value
     db = run.one(DB)
     assert db.inputs["deletionProtection"] is False and db.protect is False and db.inputs["multiAz"] is False
     assert db.inputs["skipFinalSnapshot"] is False and db.inputs["finalSnapshotIdentifier"]
-    assert by_name(run, "audit-bucket").protect is False
+    bucket = by_name(run, "audit-bucket")
+    assert bucket.protect is False and bucket.inputs["forceDestroy"] is True
+
+
+def test_database_requires_tls_and_audits_connections(owner_run):
+    db = owner_run.one(DB)
+    params = owner_run.one("aws:rds/parameterGroup:ParameterGroup")
+    options = owner_run.one("aws:rds/optionGroup:OptionGroup")
+    assert params.inputs["family"] == "mysql8.4"
+    assert {p["name"]: p["value"] for p in params.inputs["parameters"]}["require_secure_transport"] == "1"
+    (plugin,) = options.inputs["options"]
+    assert plugin["optionName"] == "MARIADB_AUDIT_PLUGIN"
+    assert "CONNECT" in plugin["optionSettings"][0]["value"]
+    assert (options.inputs["engineName"], options.inputs["majorEngineVersion"]) == ("mysql", "8.4")
+    assert db.property_dependencies["parameterGroupName"] == [params.urn]
+    assert db.property_dependencies["optionGroupName"] == [options.urn]
+
+
+def test_fixed_name_resources_are_replaced_by_deleting_first(owner_run):
+    for typ in (SN, RGW, RCFG):
+        resource = owner_run.one(typ)
+        assert resource.delete_before_replace is True, f"{resource.urn}: its fixed name would collide"
 
 
 def test_resource_configuration_is_type_arn_pointing_at_the_instance(owner_run):
@@ -374,6 +395,12 @@ def test_subnets_outside_the_vpc_or_in_one_zone_are_refused(values):
     values["network"]["subnetIds"] = ["subnet-0a1b2c3d4e5f60011", "subnet-0fffffffffffff999"]
     message = _program_error(values)
     assert "lattice-tenancy:network.subnetIds: subnet-0fffffffffffff999 is in vpc-0fffffffffffff999" in message
+
+
+def test_a_kms_key_in_another_region_is_refused(values):
+    values["audit"] = {"kmsKeyArn": "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
+    message = _program_error(values)
+    assert "lattice-tenancy:audit.kmsKeyArn: the key is in us-east-1" in message
 
 
 def test_credentials_for_the_wrong_account_are_refused(values):

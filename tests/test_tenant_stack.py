@@ -121,15 +121,31 @@ def test_auto_acceptance_creates_no_accepter(values, owner):
     assert run_tenant(values, owner).of_type(ACCEPTER) == []
 
 
+@pytest.fixture(scope="module")
+def inviting_owner():
+    """An owner whose share reaches tenant A by invitation (an account outside its organization)."""
+    values = owner_values()
+    values["sharing"] = {"externalAccountIds": [TENANT_ACCOUNT]}
+    return run_owner(values).exports
+
+
 @pytest.mark.parametrize("connection", ["endpoint", "association"])
-def test_invite_acceptance_accepts_the_owners_share_before_connecting(values, owner, connection):
+def test_invite_acceptance_accepts_the_owners_share_before_connecting(values, inviting_owner, connection):
     values["acceptance"] = "invite"
     values["connection"] = connection
-    run = run_tenant(values, owner)
+    run = run_tenant(values, inviting_owner)
     accepter = run.one(ACCEPTER)
-    assert accepter.inputs["shareArn"] == owner["resource_share_arn"]
+    assert accepter.inputs["shareArn"] == inviting_owner["resource_share_arn"]
     connector = run.one(ENDPOINT if connection == "endpoint" else SNVA)
     assert accepter.urn in connector.dependencies, connector.urn
+
+
+def test_acceptance_must_match_how_the_owner_shares(values, owner, inviting_owner):
+    values["acceptance"] = "invite"
+    message = program_error(values, owner)
+    assert "lattice-tenancy:acceptance: 'invite'" in message and "No RAM Resource Share invitation found" in message
+    values["acceptance"] = "auto"
+    assert "Set acceptance: invite" in program_error(values, inviting_owner)
 
 
 # --- exports -------------------------------------------------------------------------------------------------

@@ -1,0 +1,353 @@
+"""The offline plan: every stack in the repository, in deployment order, as `pulumi preview` would show it.
+
+    python -m tenancy.plan                 # a tree per stack, exports, policy verdicts, estimate, summary
+    python -m tenancy.plan --json          # every resource with its wire inputs, dependencies and options
+    python -m tenancy.plan --mermaid       # the diagram, generated from the plan
+
+Stacks are the real stack files. Owner stacks run first; each tenant's StackReference is fed the resolved exports
+of the owner stack its `ownerStack` names. Secret values that can't be decrypted offline are marked placeholders.
+Exit status: 0 when every stack planned and no mandatory policy is violated; 1 otherwise. No tracebacks for
+user errors: a bad config or a failed contract check prints the same message a real run would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import textwrap
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tenancy import estimate
+from tenancy.contract import CONTRACT_KEYS
+from tenancy.loading import ConfigError, load_stack_config
+from tenancy.offline import OfflineAws, ProgramError, Registration, RunResult, assumed_subnets, is_secret, run_program
+from tenancy.stackfiles import load_stack_file, stack_names
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_ACCOUNTS = {"owner": "111111111111", "tenant": "222222222222"}
+
+
+@dataclass
+class StackPlan:
+    """One stack's planned resources, or the error that stopped it."""
+
+    name: str
+    kind: str
+    account_id: str
+    region: str
+    result: RunResult | None = None
+    error: str | None = None
+    inputs_from: dict[str, str] = field(default_factory=dict)  # export fed in → the owner stack it came from
+    violations: list[Any] = field(default_factory=list)
+
+    @property
+    def resources(self) -> list[Registration]:
+        return sorted(self.result.registrations, key=lambda r: r.urn) if self.result else []
+
+
+def _stack_kind(root: Path, stack: str) -> tuple[str, dict[str, str], set[str]]:
+    config, secret = load_stack_file(root, stack)
+    kind = config.get("lattice-tenancy:kind", "?")
+    return kind, config, secret
+
+
+def deployment_order(root: Path) -> list[str]:
+    """Owner stacks first (alphabetically), then every other stack (alphabetically)."""
+    stacks = stack_names(root)
+    kinds = {s: _stack_kind(root, s)[0] for s in stacks}
+    return sorted(stacks, key=lambda s: (kinds[s] != "owner", s))
+
+
+def _owner_for(reference: str, owners: dict[str, StackPlan]) -> StackPlan | None:
+    """The planned owner stack a tenant's `<org>/lattice-tenancy/<stack>` reference names (by its stack part)."""
+    return owners.get(reference.rsplit("/", 1)[-1])
+
+
+def plan_stack(root: Path, stack: str, owners: dict[str, StackPlan]) -> StackPlan:
+    kind, config, secret = _stack_kind(root, stack)
+    region = config.get("aws:region", "us-east-1")
+    try:
+        model = load_stack_config(config, secret, stack)
+    except ConfigError as error:
+        return StackPlan(stack, kind, "?", region, error=str(error))
+
+    account = model.expected_account_id or DEFAULT_ACCOUNTS.get(kind, DEFAULT_ACCOUNTS["owner"])
+    subnets = dict(assumed_subnets(model.network.vpc_id, list(model.network.subnet_ids), region))
+    if kind == "owner" and model.database.subnet_ids:
+        subnets.update(assumed_subnets(model.network.vpc_id, list(model.database.subnet_ids), region))
+    stacks: dict[str, dict] = {}
+    plan = StackPlan(stack, kind, account, region)
+    if kind == "tenant":
+        owner = _owner_for(model.owner_stack, owners)
+        if owner is not None and owner.result is not None:
+            stacks[model.owner_stack] = owner.result.exports
+            plan.inputs_from = {key: owner.name for key in sorted(owner.result.exports)}
+    try:
+        plan.result = run_program(
+            config, stack=stack, secret_keys=secret, mocks=OfflineAws(account, region, subnets, stacks=stacks)
+        )
+    except ProgramError as error:
+        plan.error = str(error)
+    except Exception as error:  # e.g. the engine refusing a StackReference to a stack that isn't in the repo
+        plan.error = f"{type(error).__name__}: {error}"
+    return plan
+
+
+def _policy_evaluator():
+    """The policy pack's offline evaluator, when the pack is present."""
+    try:
+        from policies.offline import evaluate  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return evaluate
+
+
+def plan_all(root: Path = ROOT, only: list[str] | None = None) -> list[StackPlan]:
+    plans: list[StackPlan] = []
+    owners: dict[str, StackPlan] = {}
+    evaluate = _policy_evaluator()
+    for stack in deployment_order(root):
+        plan = plan_stack(root, stack, owners)
+        if plan.kind == "owner":
+            owners[stack] = plan
+        if evaluate is not None and plan.result is not None:
+            plan.violations = list(evaluate(plan.result.registrations))
+        if only is None or stack in only:
+            plans.append(plan)
+    return plans
+
+
+# --- rendering for people -----------------------------------------------------------------------------------
+
+# What a reviewer wants to see next to each resource type (wire names).
+KEY_PROPERTIES: dict[str, tuple[str, ...]] = {
+    "aws:vpclattice/serviceNetwork:ServiceNetwork": ("name", "authType"),
+    "aws:vpclattice/resourceGateway:ResourceGateway": ("name", "ipAddressType", "subnetIds"),
+    "aws:vpclattice/resourceConfiguration:ResourceConfiguration": ("name", "type"),
+    "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation": ("serviceNetworkIdentifier",),
+    "aws:vpclattice/authPolicy:AuthPolicy": ("policy",),
+    "aws:vpclattice/accessLogSubscription:AccessLogSubscription": ("serviceNetworkLogType",),
+    "aws:rds/instance:Instance": (
+        "identifier", "engineVersion", "instanceClass", "multiAz", "storageEncrypted", "publiclyAccessible",
+        "deletionProtection", "backupRetentionPeriod",
+    ),
+    "aws:rds/subnetGroup:SubnetGroup": ("name",),
+    "aws:ec2/securityGroup:SecurityGroup": ("name",),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ("ipProtocol", "fromPort", "referencedSecurityGroupId", "cidrIpv4"),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ("ipProtocol", "fromPort", "referencedSecurityGroupId", "cidrIpv4"),
+    "aws:ram/resourceShare:ResourceShare": ("name", "allowExternalPrincipals"),
+    "aws:ram/principalAssociation:PrincipalAssociation": ("principal",),
+    "aws:ram/resourceAssociation:ResourceAssociation": ("resourceArn",),
+    "aws:ram/resourceShareAccepter:ResourceShareAccepter": ("shareArn",),
+    "aws:iam/role:Role": ("name", "assumeRolePolicy"),
+    "aws:iam/rolePolicy:RolePolicy": ("policy",),
+    "aws:s3/bucket:Bucket": ("bucket", "forceDestroy"),
+    "aws:s3/bucketPolicy:BucketPolicy": ("policy",),
+    "aws:s3/bucketVersioning:BucketVersioning": ("versioningConfiguration",),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ("rule",),
+    "aws:cloudtrail/trail:Trail": ("name", "isMultiRegionTrail", "enableLogFileValidation"),
+    "aws:cloudwatch/logGroup:LogGroup": ("name", "retentionInDays"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("vpcEndpointType", "privateDnsEnabled", "serviceNetworkArn", "resourceConfigurationArn"),
+    "pulumi:pulumi:StackReference": ("name",),
+}  # fmt: skip
+
+
+def _short(value: Any, width: int = 36) -> str:
+    if is_secret(value):
+        return "[secret]"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and value.startswith("{") and '"Statement"' in value:
+        return f"<policy {len(value.encode())} B>"
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _summary_of(resource: Registration) -> str:
+    keys = KEY_PROPERTIES.get(resource.type, ())
+    parts = [f"{k}={_short(resource.inputs[k])}" for k in keys if k in resource.inputs]
+    if resource.protect:
+        parts.append("protect")
+    return " ".join(parts)
+
+
+def _tree_lines(plan: StackPlan) -> list[tuple[str, str, str, str]]:
+    """(operation, indented type, name, key properties) per resource, nested under its parent."""
+    children: dict[str, list[Registration]] = {}
+    for r in plan.resources:
+        children.setdefault(r.parent, []).append(r)
+    stack_urn = next(
+        (
+            r.parent
+            for r in plan.resources
+            if r.parent.endswith("pulumi:pulumi:Stack::" + f"lattice-tenancy-{plan.name}")
+        ),
+        "",
+    )
+    rows = [("+", "pulumi:pulumi:Stack", f"lattice-tenancy-{plan.name}", "")]
+
+    def walk(parent: str, prefix: str) -> None:
+        kids = sorted(children.get(parent, []), key=lambda r: (r.custom, r.type, r.name))
+        for i, r in enumerate(kids):
+            last = i == len(kids) - 1
+            op = ">" if r.is_read else "+"
+            rows.append((op, f"{prefix}{'└─ ' if last else '├─ '}{r.type}", r.name, _summary_of(r)))
+            walk(r.urn, prefix + ("   " if last else "│  "))
+
+    walk(stack_urn, "")
+    return rows
+
+
+def render_stack(plan: StackPlan, width: int = 120) -> str:
+    out = [f"Stack {plan.name} ({plan.kind}) — offline plan, account {plan.account_id}, {plan.region}"]
+    if plan.error:
+        out.append("  error:")
+        for line in plan.error.splitlines():
+            out.extend(textwrap.wrap(line.strip(), width, initial_indent="    ", subsequent_indent="      "))
+        return "\n".join(out)
+    rows = _tree_lines(plan)
+    name_width = min(max(len(r[2]) for r in rows), 40)
+    type_width = min(max(len(r[1]) for r in rows), width - name_width - 16)
+    out.append(f"     {'Type':<{type_width}}  {'Name':<{name_width}}  Plan")
+    for op, typ, name, props in rows:
+        verb = "read" if op == ">" else "create"
+        typ = typ if len(typ) <= type_width else typ[: type_width - 1] + "…"
+        out.append(f" {op}   {typ:<{type_width}}  {name[:name_width]:<{name_width}}  {verb}")
+        if props:
+            out.extend(textwrap.wrap(props, width, initial_indent=" " * 9, subsequent_indent=" " * 11))
+    if plan.inputs_from:
+        owner = next(iter(plan.inputs_from.values()))
+        handed = ", ".join(k for k in plan.inputs_from if k in CONTRACT_KEYS)
+        out.append("")
+        out.extend(
+            textwrap.wrap(
+                f"Contract read from stack {owner}: {handed}", width, initial_indent="  ", subsequent_indent="    "
+            )
+        )
+    out.append("\n  Outputs:")
+    for key, value in sorted(plan.result.exports.items()):
+        if value is None:
+            continue
+        shown = "[secret]" if key in plan.result.secret_exports else _short(value, width - 38)
+        out.append(f"    {key:<32} {shown}")
+    if plan.violations:
+        out.append("\n  Policy violations:")
+        for v in plan.violations:
+            out.append(f"    {v.level:<9} {v.policy}  {v.urn.rsplit('::', 1)[-1]}: {v.message}"[:width])
+    return "\n".join(out)
+
+
+def summary(plans: list[StackPlan]) -> str:
+    out = ["Summary"]
+    for plan in plans:
+        if plan.error:
+            out.extend(
+                textwrap.wrap(
+                    f"{plan.name}: FAILED — {plan.error.splitlines()[0]}",
+                    118,
+                    initial_indent="  ",
+                    subsequent_indent="    ",
+                )
+            )
+            continue
+        counts = Counter(r.type for r in plan.resources if r.custom and not r.is_read)
+        components = sum(1 for r in plan.resources if not r.custom)
+        mandatory = sum(1 for v in plan.violations if v.level == "mandatory")
+        advisory = len(plan.violations) - mandatory
+        verdict = (
+            f"policy pack: {mandatory} mandatory, {advisory} advisory violations"
+            if _policy_evaluator() is not None
+            else "no policy pack in this checkout"
+        )
+        out.append(f"  {plan.name}: {sum(counts.values())} resources to create in {components} components; {verdict}")
+        for typ, n in sorted(counts.items()):
+            out.append(f"      {n:>4}  {typ}")
+    return "\n".join(out)
+
+
+def failed(plans: list[StackPlan]) -> bool:
+    return any(p.error or any(v.level == "mandatory" for v in p.violations) for p in plans)
+
+
+# --- for machines -------------------------------------------------------------------------------------------
+
+
+def as_json(plans: list[StackPlan]) -> str:
+    stacks = []
+    for plan in plans:
+        entry: dict[str, Any] = {
+            "name": plan.name,
+            "kind": plan.kind,
+            "account": plan.account_id,
+            "region": plan.region,
+            "error": plan.error,
+            "inputsFrom": plan.inputs_from,
+        }
+        if plan.result is not None:
+            entry["resources"] = [
+                {
+                    "urn": r.urn,
+                    "type": r.type,
+                    "name": r.name,
+                    "parent": r.parent,
+                    "custom": r.custom,
+                    "read": r.is_read,
+                    "inputs": r.inputs,
+                    "dependencies": r.dependencies,
+                    "propertyDependencies": r.property_dependencies,
+                    "options": {"protect": r.protect},
+                }
+                for r in plan.resources
+            ]
+            entry["exports"] = plan.result.exports
+            entry["secretExports"] = sorted(plan.result.secret_exports)
+            entry["policyViolations"] = [v.__dict__ for v in plan.violations]
+        stacks.append(entry)
+    document = {"stacks": stacks, "estimate": estimate.for_plans(plans)}
+    return json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make plan", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", action="store_true", help="machine-readable plan on stdout")
+    parser.add_argument("--mermaid", action="store_true", help="the diagram (Mermaid) on stdout")
+    parser.add_argument("--stack", action="append", help="only this stack (repeatable); owners still run first")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the project folder (default: this checkout)")
+    args = parser.parse_args(argv)
+
+    plans = plan_all(args.root, args.stack)
+    if args.json:
+        sys.stdout.write(as_json(plans))
+    elif args.mermaid:
+        from tenancy import diagram
+
+        sys.stdout.write(diagram.mermaid(plans))
+    else:
+        for plan in plans:
+            print(render_stack(plan))
+            print()
+        print(estimate.render(plans))
+        print()
+        print(summary(plans))
+    return 1 if failed(plans) else 0
+
+
+def _close_event_loop() -> None:
+    # The engine's event loop outlives the runs; closing it here keeps interpreter shutdown quiet.
+    import asyncio
+
+    with contextlib.suppress(Exception):
+        asyncio.get_event_loop_policy().get_event_loop().close()
+
+
+if __name__ == "__main__":
+    status = main()
+    _close_event_loop()
+    sys.exit(status)

@@ -1,0 +1,153 @@
+"""The offline plan: every stack in deployment order, JSON stable byte for byte, diagram in sync, estimate, errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from tenancy import diagram, estimate, plan
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def plans():
+    return plan.plan_all(ROOT)
+
+
+def test_every_stack_is_planned_owner_first_and_tenants_get_the_owners_exports(plans):
+    names = [p.name for p in plans]
+    assert names[0] == "owner" and set(names) == set(plan.stack_names(ROOT))
+    assert all(p.error is None for p in plans), [p.error for p in plans]
+    owner = plans[0]
+    for tenant in plans[1:]:
+        assert set(tenant.inputs_from.values()) == {"owner"}
+        endpoint = next(r for r in tenant.resources if r.type == "aws:ec2/vpcEndpoint:VpcEndpoint")
+        assert endpoint.inputs["serviceNetworkArn"] == owner.result.exports["service_network_arn"]
+    assert not plan.failed(plans)
+
+
+def test_json_is_complete_and_stable_byte_for_byte(plans):
+    first = plan.as_json(plans)
+    assert first == plan.as_json(plan.plan_all(ROOT))
+    document = json.loads(first)
+    owner = document["stacks"][0]
+    resource = next(r for r in owner["resources"] if r["type"] == "aws:rds/instance:Instance")
+    assert {"urn", "type", "name", "parent", "inputs", "dependencies", "propertyDependencies", "options"} <= set(
+        resource
+    )
+    assert resource["inputs"]["storageEncrypted"] is True and resource["options"]["protect"] is True
+    assert owner["exports"]["contract_version"] == "1"
+    assert document["estimate"]["totalSeconds"] > 0
+
+
+def test_tree_reads_like_a_preview_within_120_columns(plans):
+    text = "\n".join([*(plan.render_stack(p) for p in plans), estimate.render(plans), plan.summary(plans)])
+    assert max(len(line) for line in text.splitlines()) <= 120
+    assert " +   ├─ lattice-tenancy:database:Database" in text
+    assert "authType=AWS_IAM" in text and "assumeRolePolicy=[secret]" in text
+    assert " >   └─ pulumi:pulumi:StackReference" in text  # the tenant's read of the owner
+    for p in plans:
+        assert f"{p.name}:" in plan.summary(plans)
+
+
+def test_readme_embeds_the_generated_diagram(plans):
+    assert diagram.readme_block(plans) in (ROOT / "README.md").read_text(), "run `make diagram`"
+
+
+def test_diagram_links_the_tenant_to_the_owner_by_arn(plans):
+    text = diagram.mermaid(plans)
+    assert "tenant_a_connection_VPC_endpoint -.->|by ARN| owner_network_service_network" in text
+    assert "owner_network_security_group -->|traffic tcp 3306| owner_database_security_group" in text
+
+
+def _r(urn, seconds_type, deps=(), parent="stack", custom=True):
+    return SimpleNamespace(
+        urn=urn, type=seconds_type, parent=parent, custom=custom, is_read=False, inputs={},
+        dependencies=list(deps), property_dependencies={},
+    )  # fmt: skip
+
+
+def test_critical_path_is_the_longest_dependency_chain():
+    db, rgw = "aws:rds/instance:Instance", "aws:vpclattice/resourceGateway:ResourceGateway"
+    rcfg = "aws:vpclattice/resourceConfiguration:ResourceConfiguration"
+    resources = [
+        _r("db", db),
+        _r("rgw", rgw),
+        _r("rcfg", rcfg, ["db", "rgw"]),
+        _r("component", "x:y:Z", custom=False),
+        _r("inside", "aws:iam/role:Role", parent="component"),
+        _r("late", "aws:iam/role:Role", ["component", "rcfg"]),
+    ]
+    seconds, path = estimate.critical_path(resources)
+    assert path == ["db", "rcfg", "late"]
+    assert seconds == 600 + 20 + 3
+    serial = sum(estimate.seconds(r) for r in resources)
+    assert serial == 600 + 180 + 20 + 3 + 3
+
+
+def test_estimate_puts_tenants_after_their_owner(plans):
+    data = estimate.for_plans(plans)
+    owner = data["stacks"]["owner"]
+    assert "database-instance" in owner["criticalPath"]
+    assert owner["criticalPathSeconds"] < owner["serialSeconds"]
+    tenants = [s for name, s in data["stacks"].items() if name != "owner"]
+    assert data["totalSeconds"] == owner["criticalPathSeconds"] + max(t["criticalPathSeconds"] for t in tenants)
+
+
+def _repo_copy(tmp_path: Path) -> Path:
+    for name in ["Pulumi.yaml", "Pulumi.owner.yaml", "Pulumi.tenant-a.yaml"]:
+        shutil.copy(ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+def test_invalid_config_fails_the_plan_with_the_runs_message(tmp_path):
+    root = _repo_copy(tmp_path)
+    owner = (
+        (root / "Pulumi.owner.yaml")
+        .read_text()
+        .replace("o-exampleorg1", "BAD")
+        .replace("\n      - arn:aws:organizations::999999999999:organization/BAD", "\n      - o-exampleorg1")
+    )
+    (root / "Pulumi.owner.yaml").write_text(owner)
+    plans = plan.plan_all(root)
+    assert "lattice-tenancy:sharing.principals[0]" in plans[0].error and "organization ARN" in plans[0].error
+    assert plan.failed(plans)
+    # The tenant can't be planned without its owner: the same error a real run gives.
+    assert "exports nothing" in plans[1].error or "unknown stack" in plans[1].error
+
+
+def test_a_tenant_the_owner_does_not_know_fails_with_the_contract_message(tmp_path):
+    root = _repo_copy(tmp_path)
+    tenant = (
+        (root / "Pulumi.tenant-a.yaml")
+        .read_text()
+        .replace("lattice-tenancy:tenant: tenant-a", "lattice-tenancy:tenant: tenant-x")
+    )
+    (root / "Pulumi.tenant-a.yaml").write_text(tenant)
+    plans = plan.plan_all(root)
+    assert plans[0].error is None
+    assert "'tenant-x' is not a tenant of acme/lattice-tenancy/owner" in plans[1].error
+
+
+def test_the_command_exits_non_zero_without_a_traceback_on_errors(tmp_path):
+    root = _repo_copy(tmp_path)
+    (root / "Pulumi.tenant-a.yaml").write_text(
+        (root / "Pulumi.tenant-a.yaml").read_text().replace("tenant: tenant-a", "tenant: tenant-x")
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "tenancy.plan", "--root", str(root)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "tenant-a: FAILED" in done.stdout
