@@ -1,0 +1,93 @@
+"""How the offline plan scales with the number of tenants in the owner config.
+
+For each size it writes a project folder with an owner stack of N generated tenants (plus one tenant stack),
+runs the real plan command on it in a fresh process (`python -m tenancy.plan --json --root …`), and reports wall
+time, peak memory (max RSS of that process), resources planned and the auth policy's size. The marginal cost per
+tenant is the slope between the smallest and the largest size.
+
+Usage: .venv/bin/python -m bench.plan_scale [N ...]      (default 1 10 100 500)
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The measured process: the plan command itself, then its own peak RSS (KiB, Linux) as the last stderr line.
+CHILD = """
+import resource, sys
+from tenancy import plan
+status = plan.main(["--json", "--root", sys.argv[1]])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+sys.exit(status)
+"""
+
+
+def write_project(folder: Path, tenants: int) -> None:
+    (folder / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (folder / "Pulumi.tenant-a.yaml").write_text((ROOT / "Pulumi.tenant-a.yaml").read_text())
+    owner = yaml.safe_load((ROOT / "Pulumi.owner.yaml").read_text())
+    config = owner["config"]
+    generated = [{"name": "tenant-a", "accountId": "222222222222", "team": "TeamA"}] + [
+        {"name": f"tenant-{i:04d}", "accountId": f"{300000000000 + i:012d}", "team": f"Team{i:04d}"}
+        for i in range(1, tenants)
+    ]
+    config["lattice-tenancy:tenants"] = generated
+    config["lattice-tenancy:externalIds"] = {t["name"]: {"secure": "v1:bench"} for t in generated}
+    (folder / "Pulumi.owner.yaml").write_text(yaml.safe_dump(owner, sort_keys=True))
+
+
+def measure(tenants: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        write_project(folder, tenants)
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD, str(folder)], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"plan failed for {tenants} tenants:\n{done.stderr[-2000:]}")
+    peak_kib = int(done.stderr.strip().splitlines()[-1])
+    document = json.loads(done.stdout)
+    owner = next(s for s in document["stacks"] if s["name"] == "owner")
+    policy = next(r for r in owner["resources"] if r["type"] == "aws:vpclattice/authPolicy:AuthPolicy")
+    return {
+        "tenants": tenants,
+        "seconds": round(elapsed, 2),
+        "peak_rss_mib": round(peak_kib / 1024, 1),
+        "owner_resources": sum(1 for r in owner["resources"] if r["custom"]),
+        "auth_policy_bytes": len(policy["inputs"]["policy"].encode()),
+    }
+
+
+def main(sizes: list[int]) -> None:
+    rows = [measure(n) for n in sorted(sizes)]
+    first, last = rows[0], rows[-1]
+    extra = last["tenants"] - first["tenants"]
+    for row in rows:
+        print(json.dumps(row, sort_keys=True))
+    if extra:
+        print(
+            json.dumps(
+                {
+                    "marginal_ms_per_tenant": round(1000 * (last["seconds"] - first["seconds"]) / extra, 2),
+                    "marginal_kib_per_tenant": round(1024 * (last["peak_rss_mib"] - first["peak_rss_mib"]) / extra, 1),
+                    "resources_per_tenant": round((last["owner_resources"] - first["owner_resources"]) / extra, 2),
+                    "time_ratio_largest_to_smallest": round(last["seconds"] / first["seconds"], 2),
+                },
+                sort_keys=True,
+            )
+        )
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [1, 10, 100, 500])
