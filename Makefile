@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: test lint format clean plan diagram
+.PHONY: test lint format clean plan diagram policies policy-table
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -34,3 +34,11 @@ plan: $(VENV)/.installed
 ## diagram: regenerate the README's Mermaid diagram from the plan
 diagram: $(VENV)/.installed
 	$(PY) -m tenancy.diagram
+
+## policies: the CrossGuard pack against every stack, offline (POLICY_ARGS="--stack owner --policy-config FILE", --json)
+policies: $(VENV)/.installed
+	$(PY) -m policies.offline $(POLICY_ARGS)
+
+## policy-table: the README's guardrail table, generated from the pack
+policy-table: $(VENV)/.installed
+	$(PY) -m policies.catalog

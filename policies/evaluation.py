@@ -1,0 +1,288 @@
+"""Run the pack's policies in-process, with arguments built exactly as pulumi_policy's analyzer builds them.
+
+The CrossGuard analyzer (pulumi_policy.policy._PolicyAnalyzerServicer) receives each resource from the engine as a
+protobuf Struct and, per policy, deserializes it (`deserialize_properties`: secrets revealed, assets rebuilt),
+wraps it in `unknown_checking_proxy` (reading a value that is unknown during preview raises UnknownValueError),
+and passes PolicyResourceOptions (protect, parent, ...). Here the same functions run on recorded registrations, so
+a policy sees what it would see under `pulumi preview --policy-pack policies`, save what only the engine adds:
+provider defaults, auto-names and, for stack policies, outputs (offline they see the declared inputs).
+
+A resource is anything with the attributes of tenancy.offline.Registration (urn, type, name, parent, inputs,
+dependencies, property_dependencies, protect, and optionally delete_before_replace, is_read); this module
+imports nothing from the program.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from inspect import isawaitable
+from typing import Any, Protocol
+
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+
+try:  # raised by args.not_applicable(); private in pulumi_policy
+    from pulumi_policy.policy import _NotApplicableError as NotApplicable
+except ImportError:  # pragma: no cover - an older pulumi_policy without not_applicable()
+    NotApplicable = type("NotApplicable", (Exception,), {})
+
+from .rules import PACK_NAME, POLICIES
+
+# The version in PulumiPolicy.yaml (a test keeps them equal); the analyzer names the pack `<name>@v<version>`.
+PACK_VERSION = "0.1.0"
+
+
+class Resource(Protocol):
+    urn: str
+    type: str
+    name: str
+    parent: str
+    inputs: Mapping[str, Any]
+    dependencies: Sequence[str]
+    property_dependencies: Mapping[str, Sequence[str]]
+    protect: bool
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One diagnostic, as `pulumi preview` lists it: policy, enforcement level, resource URN ("" for the stack)."""
+
+    policy: str
+    level: str
+    urn: str
+    message: str
+
+
+class PolicyConfigError(ValueError):
+    """Policy-pack config that names an unknown policy or property, or a value its schema refuses."""
+
+
+class PolicyFailure(RuntimeError):
+    """A policy raised: the real analyzer would fail the preview."""
+
+
+# --- arguments, as the analyzer builds them ---------------------------------------------------------------------
+
+
+def properties(wire: Mapping[str, Any]) -> Mapping[str, Any]:
+    """What `args.props` is under the CLI: deserialized wire properties behind the unknown-checking proxy."""
+    return unknown_checking_proxy(deserialize_properties(dict(wire)))
+
+
+def options(resource: Resource) -> PolicyResourceOptions:
+    delete_before_replace = getattr(resource, "delete_before_replace", False)
+    return PolicyResourceOptions(
+        protect=bool(resource.protect),
+        ignore_changes=[],
+        delete_before_replace=True if delete_before_replace else None,  # None: the option wasn't given
+        aliases=[],
+        custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+        additional_secret_outputs=[],
+        parent=resource.parent or None,
+    )
+
+
+def resource_args(resource: Resource, config: Mapping[str, Any] | None = None) -> ResourceValidationArgs:
+    """ResourceValidationArgs for one resource (Analyze). No provider resource: offline there is none."""
+    return ResourceValidationArgs(
+        resource.type, properties(resource.inputs), resource.urn, resource.name, options(resource), None, config, {}
+    )
+
+
+def stack_args(resources: Iterable[Resource], config: Mapping[str, Any] | None = None) -> StackValidationArgs:
+    """StackValidationArgs (AnalyzeStack): every resource, with parent and dependency links resolved to objects."""
+    resources = list(resources)
+    built = {
+        r.urn: PolicyResource(r.type, properties(r.inputs), r.urn, r.name, options(r), None, None, [], {})
+        for r in resources
+    }
+    for r in resources:
+        policy_resource = built[r.urn]
+        if r.parent in built:
+            policy_resource.parent = built[r.parent]
+        policy_resource.dependencies.extend(built[d] for d in r.dependencies if d in built)
+        for key, urns in r.property_dependencies.items():
+            policy_resource.property_dependencies[key] = [built[u] for u in urns if u in built]
+    return StackValidationArgs(list(built.values()), config, {})
+
+
+# --- config, as `pulumi preview --policy-pack-config` gives it --------------------------------------------------
+
+_LEVELS = {level.value: level for level in EnforcementLevel}
+
+
+def _level(value: Any, where: str) -> EnforcementLevel:
+    if isinstance(value, EnforcementLevel):
+        return value
+    if value in _LEVELS:
+        return _LEVELS[value]
+    raise PolicyConfigError(f"{where}: enforcement level {value!r} is not one of {', '.join(_LEVELS)}")
+
+
+def _schema_problems(value: Any, schema: Mapping[str, Any], where: str) -> list[str]:
+    """The subset of JSON Schema the pack's config schemas use: type, items, additionalProperties, minimum, maximum,
+    pattern, enum."""
+    kind = schema.get("type")
+    checks = {
+        "array": lambda v: isinstance(v, list),
+        "object": lambda v: isinstance(v, dict),
+        "string": lambda v: isinstance(v, str),
+        "integer": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer(),
+        "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        "boolean": lambda v: isinstance(v, bool),
+    }
+    if kind in checks and not checks[kind](value):
+        return [f"{where}: expected {kind}, got {value!r}"]
+    problems = []
+    if "enum" in schema and value not in schema["enum"]:
+        problems.append(f"{where}: {value!r} is not one of {schema['enum']}")
+    if "minimum" in schema and value < schema["minimum"]:
+        problems.append(f"{where}: {value!r} is below the minimum {schema['minimum']}")
+    if "maximum" in schema and value > schema["maximum"]:
+        problems.append(f"{where}: {value!r} is above the maximum {schema['maximum']}")
+    if "pattern" in schema and not re.search(schema["pattern"], value):
+        problems.append(f"{where}: {value!r} does not match {schema['pattern']}")
+    if kind == "array" and "items" in schema:
+        for i, item in enumerate(value):
+            problems += _schema_problems(item, schema["items"], f"{where}[{i}]")
+    if kind == "object" and isinstance(schema.get("additionalProperties"), Mapping):
+        for key, item in value.items():
+            problems += _schema_problems(item, schema["additionalProperties"], f"{where}.{key}")
+    return problems
+
+
+def normalize_config(
+    config: Mapping[str, Any] | None, policies: Sequence[Policy] = POLICIES
+) -> tuple[dict[str, EnforcementLevel], dict[str, dict[str, Any]]]:
+    """Per policy: its enforcement level and its config properties, from a `--policy-pack-config` style mapping
+    (`{"<policy>": "<level>" | {"enforcementLevel": ..., "<property>": ...}}`; the key "all" sets every level)."""
+    by_name = {p.name: p for p in policies}
+    levels = {p.name: p.enforcement_level or EnforcementLevel.ADVISORY for p in policies}
+    properties_: dict[str, dict[str, Any]] = {}
+    problems: list[str] = []
+    entries = dict(config or {})
+    if "all" in entries:
+        level = _level(entries.pop("all"), "all")
+        levels = dict.fromkeys(levels, level)
+    for name, entry in entries.items():
+        policy = by_name.get(name)
+        if policy is None:
+            close = fnmatch.filter(by_name, f"*{name.split('-')[-1]}*")[:3]
+            problems.append(
+                f"{name}: no such policy in the pack" + (f" (did you mean {', '.join(close)}?)" if close else "")
+            )
+            continue
+        if not isinstance(entry, Mapping):
+            levels[name] = _level(entry, name)
+            continue
+        schema = policy.config_schema.properties if policy.config_schema else {}
+        given = {}
+        for key, value in entry.items():
+            if key == "enforcementLevel":
+                levels[name] = _level(value, f"{name}.enforcementLevel")
+            elif key not in schema:
+                known = ", ".join(sorted(schema)) or "none"
+                problems.append(f"{name}.{key}: not a setting of this policy (settings: {known})")
+            else:
+                problems += _schema_problems(value, schema[key], f"{name}.{key}")
+                given[key] = value
+        if given:
+            properties_[name] = given
+    if problems:
+        raise PolicyConfigError("invalid policy pack config:\n" + "\n".join(f"  {p}" for p in problems))
+    return levels, properties_
+
+
+# --- evaluation ---------------------------------------------------------------------------------------------------
+
+
+def _run(policy: Policy, args: Any, report) -> None:
+    result = policy.validate(args, report)
+    if isawaitable(result):  # as the analyzer does: a fresh event loop per awaitable validation
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(result)
+        finally:
+            loop.close()
+
+
+def _cant_run(policy: Policy, error: UnknownValueError) -> str:
+    # The analyzer's own wording (it reports this as advisory, whatever the policy's level).
+    return f"can't run policy '{policy.name}' from policy pack '{PACK_NAME}@v{PACK_VERSION}' during preview: {error.message}"
+
+
+def evaluate(
+    registrations: Iterable[Resource],
+    config: Mapping[str, Any] | None = None,
+    policies: Sequence[Policy] = POLICIES,
+) -> list[Violation]:
+    """Every violation the pack reports for one stack's resources: resource policies per resource (in order), then
+    stack policies. `config` is policy-pack config as `--policy-pack-config` takes it (see normalize_config).
+
+    Read resources (`pulumi:pulumi:StackReference`, `get` calls) are not analyzed one by one, as the engine doesn't;
+    stack policies see them. Raises PolicyConfigError for bad config and PolicyFailure when a policy itself fails.
+    """
+    resources = list(registrations)
+    levels, settings = normalize_config(config, policies)
+    found: list[Violation] = []
+
+    def level_of(policy: Policy) -> str:
+        level = levels[policy.name]
+        return "mandatory" if level == EnforcementLevel.REMEDIATE else level.value  # as the analyzer downgrades
+
+    for resource in resources:
+        if getattr(resource, "is_read", False):
+            continue
+        for policy in policies:
+            if not isinstance(policy, ResourceValidationPolicy) or levels[policy.name] == EnforcementLevel.DISABLED:
+                continue
+            args = resource_args(resource, settings.get(policy.name))
+
+            def report(message: str, urn: str | None = None, policy=policy, resource=resource) -> None:
+                found.append(Violation(policy.name, level_of(policy), resource.urn, message))
+
+            try:
+                _run(policy, args, report)
+            except UnknownValueError as error:
+                found.append(Violation(policy.name, "advisory", resource.urn, _cant_run(policy, error)))
+            except NotApplicable:
+                pass
+            except Exception as error:
+                raise PolicyFailure(f"policy {policy.name} failed on {resource.urn}: {error!r}") from error
+
+    for policy in policies:
+        if not isinstance(policy, StackValidationPolicy) or levels[policy.name] == EnforcementLevel.DISABLED:
+            continue
+        args = stack_args(resources, settings.get(policy.name))
+
+        def report_stack(message: str, urn: str | None = None, policy=policy) -> None:
+            found.append(Violation(policy.name, level_of(policy), urn or "", message))
+
+        try:
+            _run(policy, args, report_stack)
+        except UnknownValueError as error:
+            found.append(Violation(policy.name, "advisory", "", _cant_run(policy, error)))
+        except NotApplicable:
+            pass
+        except Exception as error:
+            raise PolicyFailure(f"stack policy {policy.name} failed: {error!r}") from error
+    return found
+
+
+def mandatory(violations: Iterable[Violation]) -> list[Violation]:
+    return [v for v in violations if v.level == "mandatory"]

@@ -1,0 +1,65 @@
+"""Tags: every taggable resource says who manages it and which stack declared it."""
+
+from __future__ import annotations
+
+from .common import ADVISORY, LOW, ResourceRule, format_list, stack_of, text
+
+STACK_TAG = "LatticeTenancyStack"
+
+# Resource types that take `tags` (checked against pulumi_aws by the tests): those this program declares, and the
+# ones it is likely to grow. A type missing here is not checked, so the tests also require every taggable type the
+# real stacks declare to be listed.
+TAGGABLE = (
+    "aws:cloudtrail/trail:Trail",
+    "aws:cloudwatch/logGroup:LogGroup",
+    "aws:ec2/securityGroup:SecurityGroup",
+    "aws:ec2/vpcEndpoint:VpcEndpoint",
+    "aws:iam/policy:Policy",
+    "aws:iam/role:Role",
+    "aws:kms/key:Key",
+    "aws:ram/resourceShare:ResourceShare",
+    "aws:rds/instance:Instance",
+    "aws:rds/optionGroup:OptionGroup",
+    "aws:rds/parameterGroup:ParameterGroup",
+    "aws:rds/subnetGroup:SubnetGroup",
+    "aws:s3/bucket:Bucket",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    "aws:vpclattice/accessLogSubscription:AccessLogSubscription",
+    "aws:vpclattice/resourceConfiguration:ResourceConfiguration",
+    "aws:vpclattice/resourceGateway:ResourceGateway",
+    "aws:vpclattice/service:Service",
+    "aws:vpclattice/serviceNetwork:ServiceNetwork",
+    "aws:vpclattice/serviceNetworkResourceAssociation:ServiceNetworkResourceAssociation",
+    "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation",
+)
+
+
+def _required_tags(args, config, report):
+    tags = args.props.get("tags") or {}
+    missing = [key for key in config["requiredTags"] if not text(tags.get(key)).strip()]
+    if missing:
+        report(f"missing tag(s) {format_list(missing)}")
+    declared, stack = text(tags.get(STACK_TAG)), stack_of(args.urn)
+    if declared and stack and declared != stack:
+        report(f"tag {STACK_TAG}={declared!r} names another stack than {stack!r}, which declares the resource")
+
+
+POLICIES = [
+    ResourceRule(
+        "required-tags",
+        "Taggable resources carry the required tags, and LatticeTenancyStack names their own stack",
+        types=TAGGABLE,
+        check=_required_tags,
+        level=ADVISORY,
+        severity=LOW,
+        config={
+            "requiredTags": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": ["ManagedBy", STACK_TAG],
+                "description": "Tag keys every taggable resource must carry with a non-empty value.",
+            }
+        },
+    ),
+]

@@ -1,0 +1,971 @@
+"""The CrossGuard pack, policy by policy: one compliant and one violating fixture per failure reason.
+
+Fixtures are resources as the engine sends them (camelCase wire names, numbers as floats, secrets wrapped) and go
+through the same argument building as the offline runner (policies.evaluation: deserialize_properties and the
+unknown-checking proxy), so a rule reading a snake_case key, or a dict instead of a Mapping, fails here.
+Beyond the fixtures: the pack loads the way the Pulumi CLI loads it, pulumi_policy's own analyzer agrees with the
+offline evaluation, and every resource type and property a rule reads exists in the installed pulumi_aws.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import re
+import subprocess
+import sys
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from google.protobuf import json_format, struct_pb2
+from pulumi_policy import EnforcementLevel
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
+from policies import evaluation
+from policies.evaluation import PACK_VERSION, PolicyConfigError, Violation, evaluate, normalize_config
+from policies.rules import PACK_NAME, POLICIES
+from policies.rules.tags import TAGGABLE
+from tenancy.offline import SECRET_SIG, SECRET_VALUE, Registration
+from tests.policy_fixtures import repo_checks
+
+ROOT = Path(__file__).resolve().parent.parent
+BY_NAME = {p.name: p for p in POLICIES}
+STACK = "prod"
+
+INSTANCE = "aws:rds/instance:Instance"
+BUCKET = "aws:s3/bucket:Bucket"
+PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+TRAIL = "aws:cloudtrail/trail:Trail"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+SG = "aws:ec2/securityGroup:SecurityGroup"
+SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+RGW = "aws:vpclattice/resourceGateway:ResourceGateway"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+IAM_POLICY = "aws:iam/policy:Policy"
+SN = "aws:vpclattice/serviceNetwork:ServiceNetwork"
+SERVICE = "aws:vpclattice/service:Service"
+AUTH = "aws:vpclattice/authPolicy:AuthPolicy"
+RCFG = "aws:vpclattice/resourceConfiguration:ResourceConfiguration"
+ALS = "aws:vpclattice/accessLogSubscription:AccessLogSubscription"
+SNVA = "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation"
+ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+SHARE = "aws:ram/resourceShare:ResourceShare"
+PRINCIPAL = "aws:ram/principalAssociation:PrincipalAssociation"
+
+TAGS = {"ManagedBy": "pulumi/lattice-tenancy", "LatticeTenancyStack": STACK}
+
+
+@pytest.fixture(scope="module")
+def repo_runs() -> list[list[Registration]]:
+    """The registrations of every real stack in the repository."""
+    checks = repo_checks()
+    assert all(c.error is None for c in checks), [c.error for c in checks]
+    return [c.resources for c in checks]
+
+
+@pytest.fixture(scope="module")
+def owner_repo_run(repo_runs) -> list[Registration]:
+    (owner,) = [c.resources for c in repo_checks() if c.kind == "owner"]
+    return owner
+
+
+# --- building resources as the engine sends them ------------------------------------------------------------
+
+
+def res(typ: str, name: str, props: dict[str, Any], *, stack: str = STACK, protect: bool = False, refs=None):
+    """A registration; `refs` maps a property to the resource(s) whose Outputs flowed into it (dependency edges)."""
+    deps = {k: [r.urn for r in (v if isinstance(v, list) else [v])] for k, v in (refs or {}).items()}
+    return Registration(
+        urn=f"urn:pulumi:{stack}::lattice-tenancy::{typ}::{name}",
+        type=typ,
+        name=name,
+        parent="",
+        custom=True,
+        inputs=props,
+        dependencies=sorted({u for urns in deps.values() for u in urns}),
+        property_dependencies=deps,
+        protect=protect,
+    )
+
+
+def secret(value: Any) -> dict[str, Any]:
+    return {SECRET_SIG: SECRET_VALUE, "value": value}
+
+
+def compact(document: dict) -> str:
+    return json.dumps(document, separators=(",", ":"), sort_keys=True)
+
+
+def with_(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """A copy of `base` with keys changed; a value of DROP removes the key (the engine sends nothing for it)."""
+    out = copy.deepcopy(base)
+    for key, value in changes.items():
+        if value is DROP:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
+
+
+DROP = object()
+
+
+# --- compliant baselines ---------------------------------------------------------------------------------------
+
+RDS = {
+    "engine": "mysql",
+    "identifier": "acme-db",
+    "storageEncrypted": True,
+    "publiclyAccessible": False,
+    "backupRetentionPeriod": 7.0,
+    "deletionProtection": True,
+    "iamDatabaseAuthenticationEnabled": True,
+    "manageMasterUserPassword": True,
+    "autoMinorVersionUpgrade": True,
+    "enabledCloudwatchLogsExports": ["audit", "error", "general", "iam-db-auth-error", "slowquery"],
+    "dbSubnetGroupName": "acme-db",
+    "multiAz": True,
+    "copyTagsToSnapshot": True,
+    "skipFinalSnapshot": False,
+    "finalSnapshotIdentifier": "acme-db-final",
+    "username": "lattice_admin",
+    "port": 3306.0,
+    "tags": TAGS,
+}
+PAB_OK = {"bucket": "audit", **dict.fromkeys(("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True)}  # fmt: skip
+SSE_OK = {"bucket": "audit", "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}
+TRAIL_ARN = "arn:aws:cloudtrail:eu-west-1:111111111111:trail/acme-trail"
+TLS_DENY = {
+    "Sid": "DenyInsecureTransport",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "s3:*",
+    "Resource": ["arn:aws:s3:::audit", "arn:aws:s3:::audit/*"],
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+CLOUDTRAIL_WRITE = {
+    "Sid": "CloudTrailWrite",
+    "Effect": "Allow",
+    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+    "Action": "s3:PutObject",
+    "Resource": "arn:aws:s3:::audit/AWSLogs/111111111111/*",
+    "Condition": {"StringEquals": {"aws:SourceArn": TRAIL_ARN, "s3:x-amz-acl": "bucket-owner-full-control"}},
+}
+
+
+def bucket_policy(*statements: dict) -> dict[str, Any]:
+    return {"bucket": "audit", "policy": compact({"Version": "2012-10-17", "Statement": list(statements)})}
+
+
+BUCKET_POLICY_OK = bucket_policy(TLS_DENY, CLOUDTRAIL_WRITE)
+TRAIL_OK = {
+    "name": "acme-trail",
+    "s3BucketName": "audit",
+    "isMultiRegionTrail": True,
+    "includeGlobalServiceEvents": True,
+    "enableLogFileValidation": True,
+    "enableLogging": True,
+    "kmsKeyId": "arn:aws:kms:eu-west-1:111111111111:key/00000000-0000-0000-0000-000000000000",
+    "tags": TAGS,
+}
+EXTERNAL_ID = "ext-id-do-not-print-0123456789"
+
+
+def trust(*statements: dict) -> dict[str, Any]:
+    return secret(compact({"Version": "2012-10-17", "Statement": list(statements)}))
+
+
+TENANT_TRUST = {
+    "Sid": "TenantAccountWithExternalId",
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
+    "Action": "sts:AssumeRole",
+    "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}},
+}
+ROLE_OK = {
+    "name": "acme-tenant-a",
+    "assumeRolePolicy": trust(TENANT_TRUST),
+    "tags": {**TAGS, "Team": "TeamA", "TenantAccount": "222222222222"},
+}
+
+
+def identity(*statements: dict) -> str:
+    return compact({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+ACCESS = {"Effect": "Allow", "Action": "rds-db:connect", "Resource": "arn:aws:rds-db:eu-west-1:1:dbuser:db-X/a"}
+AUTH_STATEMENT = {
+    "Sid": "Tenants",
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+    "Action": "vpc-lattice-svcs:Invoke",
+    "Resource": "*",
+    "Condition": {"StringEquals": {"aws:PrincipalAccount": "111111111111"}},
+}
+
+
+def auth(*statements: dict, raw: str | None = None) -> dict[str, Any]:
+    policy = raw if raw is not None else compact({"Version": "2012-10-17", "Statement": list(statements)})
+    return {"resourceIdentifier": "sn-1", "policy": policy}
+
+
+# --- stack fixtures ----------------------------------------------------------------------------------------------
+
+
+def audit_stack(*, drop: str | None = None, stack: str = STACK, bucket_protect: bool = True, force=False):
+    """A bucket with its five companions and the trail writing to it; `drop` leaves one companion out."""
+    bucket = res(BUCKET, "audit-bucket", {"bucket": "audit", "forceDestroy": force, "tags": TAGS}, stack=stack, protect=bucket_protect)  # fmt: skip
+    companions = {
+        PAB: PAB_OK,
+        SSE: SSE_OK,
+        VERSIONING: {"bucket": "audit", "versioningConfiguration": {"status": "Enabled"}},
+        OWNERSHIP: {"bucket": "audit", "rule": {"objectOwnership": "BucketOwnerEnforced"}},
+        BUCKET_POLICY: BUCKET_POLICY_OK,
+    }
+    out = [bucket]
+    for typ, props in companions.items():
+        if typ != drop:
+            out.append(res(typ, typ.rsplit(":", 1)[-1], props, stack=stack, refs={"bucket": bucket}))
+    out.append(res(TRAIL, "audit-trail", TRAIL_OK, stack=stack, refs={"s3BucketName": bucket}))
+    return out
+
+
+def db_stack(*, rule=None, rule_type=INGRESS, engine_port=(3306.0, "mysql"), db_refs=True, extra_sg_ids=0, inline=None):
+    """Gateway SG, DB SG, resource gateway, instance and one ingress rule to the DB SG (overridable)."""
+    gateway_sg = res(SG, "gateway-sg", {"name": "gw", "description": "gateway", "vpcId": "vpc-1"})
+    db_props = {"name": "db", "description": "db", "vpcId": "vpc-1"}
+    if inline is not None:
+        db_props["ingress"] = inline
+    db_sg = res(SG, "db-sg", db_props)
+    gateway = res(RGW, "rgw", {"name": "rgw", "securityGroupIds": ["sg-gw"]}, refs={"securityGroupIds": gateway_sg})
+    port, engine = engine_port
+    instance_props = with_(RDS, engine=engine, port=port if port is not None else DROP)
+    instance_props["vpcSecurityGroupIds"] = ["sg-db"] + [f"sg-extra{i}" for i in range(extra_sg_ids)]
+    instance = res(INSTANCE, "db", instance_props, refs={"vpcSecurityGroupIds": db_sg} if db_refs else None)
+    out = [gateway_sg, db_sg, gateway, instance]
+    if rule is not None:
+        props, refs = rule(gateway_sg, db_sg)
+        out.append(res(rule_type, "rule", props, refs=refs))
+    return out
+
+
+def ingress(port_from=3306.0, port_to=3306.0, protocol="tcp", source="gateway", **extra):
+    def build(gateway_sg, db_sg):
+        props = {
+            "securityGroupId": "sg-db",
+            "referencedSecurityGroupId": "sg-src",
+            "ipProtocol": protocol,
+            "fromPort": port_from,
+            "toPort": port_to,
+            "description": "MySQL from the gateway",
+            **extra,
+        }
+        refs = {"securityGroupId": db_sg}
+        if source == "gateway":
+            refs["referencedSecurityGroupId"] = gateway_sg
+        return props, refs
+
+    return build
+
+
+def legacy_rule(**extra):
+    def build(gateway_sg, db_sg):
+        props = {"type": "ingress", "securityGroupId": "sg-db", "sourceSecurityGroupId": "sg-gw", "protocol": "tcp",
+                 "fromPort": 3306.0, "toPort": 3306.0, "description": "from gateway", **extra}  # fmt: skip
+        return props, {"securityGroupId": db_sg, "sourceSecurityGroupId": gateway_sg}
+
+    return build
+
+
+def lattice_stack(*log_types, sn_type="AWS_IAM", other_network=False):
+    """A service network with access log subscriptions of these types (None: the type left to its default); with
+    `other_network` the subscriptions belong to a second network instead."""
+    network = res(SN, "sn", {"name": "sn", "authType": sn_type, "tags": TAGS})
+    other = res(SN, "other", {"name": "other", "authType": "NONE"})
+    target = other if other_network else network
+    logs = [
+        res(
+            ALS,
+            f"logs-{i}",
+            ({"serviceNetworkLogType": t} if t else {}) | {"resourceIdentifier": "sn-x"},
+            refs={"resourceIdentifier": target},
+        )
+        for i, t in enumerate(log_types)
+    ]
+    return [network, *([other] if other_network else []), *logs]
+
+
+def share_stack(external: bool, *principals: str):
+    share = res(SHARE, "share", {"name": "share", "allowExternalPrincipals": external})
+    associations = [
+        res(PRINCIPAL, f"p-{i}", {"principal": p, "resourceShareArn": "arn:share"}, refs={"resourceShareArn": share})
+        for i, p in enumerate(principals)
+    ]
+    return [share, *associations]
+
+
+def rds_config(kind, definition, refs_instance=False):
+    instance = res(INSTANCE, "db", RDS)
+    props = {"name": "db", "type": kind, "resourceConfigurationDefinition": definition}
+    return [instance, res(RCFG, "rcfg", props, refs={"resourceConfigurationDefinition": instance} if refs_instance else None)]  # fmt: skip
+
+
+# --- the cases ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Case:
+    policy: str
+    what: str
+    resources: list[Registration]
+    expect: str | None  # a fragment of the violation message; None: compliant
+    config: dict[str, Any] | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.policy}:{self.what}"
+
+
+def one(typ: str, props: dict[str, Any], stack: str = STACK) -> list[Registration]:
+    return [res(typ, "subject", props, stack=stack)]
+
+
+CASES = [
+    # RDS --------------------------------------------------------------------------------------------------------
+    Case("rds-storage-encrypted", "encrypted", one(INSTANCE, RDS), None),
+    Case("rds-storage-encrypted", "false", one(INSTANCE, with_(RDS, storageEncrypted=False)), "storageEncrypted is not true"),
+    Case("rds-storage-encrypted", "unset (default false)", one(INSTANCE, with_(RDS, storageEncrypted=DROP)), "storageEncrypted is not true"),
+    Case("rds-not-publicly-accessible", "private", one(INSTANCE, RDS), None),
+    Case("rds-not-publicly-accessible", "unset (default false)", one(INSTANCE, with_(RDS, publiclyAccessible=DROP)), None),
+    Case("rds-not-publicly-accessible", "public", one(INSTANCE, with_(RDS, publiclyAccessible=True)), "publiclyAccessible is true"),
+    Case("rds-not-publicly-accessible", "public as string", one(INSTANCE, with_(RDS, publiclyAccessible="true")), "publiclyAccessible is true"),
+    Case("rds-backup-retention", "7 days", one(INSTANCE, RDS), None),
+    Case("rds-backup-retention", "unset (default 0)", one(INSTANCE, with_(RDS, backupRetentionPeriod=DROP)), "backupRetentionPeriod is not set"),
+    Case("rds-backup-retention", "1 day", one(INSTANCE, with_(RDS, backupRetentionPeriod=1.0)), "backupRetentionPeriod is 1 days; set at least 7"),
+    Case("rds-backup-retention", "below configured 14", one(INSTANCE, RDS), "set at least 14", {"minimumDays": 14}),
+    Case("rds-backup-retention", "meets configured 14", one(INSTANCE, with_(RDS, backupRetentionPeriod=14.0)), None, {"minimumDays": 14}),
+    Case("rds-deletion-protection", "on", one(INSTANCE, RDS), None),
+    Case("rds-deletion-protection", "off in production", one(INSTANCE, with_(RDS, deletionProtection=False)), "deletionProtection is not true in stack 'prod'"),
+    Case("rds-deletion-protection", "unset in production", one(INSTANCE, with_(RDS, deletionProtection=DROP)), "deletionProtection is not true"),
+    Case("rds-deletion-protection", "off in a development stack", one(INSTANCE, with_(RDS, deletionProtection=False), stack="dev-1"), None, {"developmentStacks": ["dev-*"]}),
+    Case("rds-deletion-protection", "off, stack not matched", one(INSTANCE, with_(RDS, deletionProtection=False)), "production for this pack", {"developmentStacks": ["dev-*"]}),
+    Case("rds-iam-authentication", "on", one(INSTANCE, RDS), None),
+    Case("rds-iam-authentication", "unset", one(INSTANCE, with_(RDS, iamDatabaseAuthenticationEnabled=DROP)), "iamDatabaseAuthenticationEnabled is not true"),
+    Case("rds-iam-authentication", "off", one(INSTANCE, with_(RDS, iamDatabaseAuthenticationEnabled=False)), "iamDatabaseAuthenticationEnabled is not true"),
+    Case("rds-managed-master-password", "managed", one(INSTANCE, RDS), None),
+    Case("rds-managed-master-password", "literal password", one(INSTANCE, with_(RDS, manageMasterUserPassword=DROP, password=secret("hunter2hunter2"))), "password is set"),
+    Case("rds-managed-master-password", "write-only password", one(INSTANCE, with_(RDS, manageMasterUserPassword=DROP, passwordWo="hunter2hunter2")), "passwordWo is set"),
+    Case("rds-managed-master-password", "not managed", one(INSTANCE, with_(RDS, manageMasterUserPassword=False)), "manageMasterUserPassword is not true"),
+    Case("rds-managed-master-password", "replica has no master user", one(INSTANCE, with_(RDS, manageMasterUserPassword=DROP, username=DROP, replicateSourceDb="acme-db")), None),
+    Case("rds-auto-minor-version-upgrade", "on", one(INSTANCE, RDS), None),
+    Case("rds-auto-minor-version-upgrade", "unset (default true)", one(INSTANCE, with_(RDS, autoMinorVersionUpgrade=DROP)), None),
+    Case("rds-auto-minor-version-upgrade", "off", one(INSTANCE, with_(RDS, autoMinorVersionUpgrade=False)), "autoMinorVersionUpgrade is false"),
+    Case("rds-log-exports", "mysql, all four", one(INSTANCE, RDS), None),
+    Case("rds-log-exports", "mysql without audit", one(INSTANCE, with_(RDS, enabledCloudwatchLogsExports=["error", "general", "slowquery"])), "lacks audit (required for mysql"),
+    Case("rds-log-exports", "mysql, none", one(INSTANCE, with_(RDS, enabledCloudwatchLogsExports=DROP)), "lacks audit, error, general, slowquery"),
+    Case("rds-log-exports", "postgres", one(INSTANCE, with_(RDS, engine="postgres", enabledCloudwatchLogsExports=["postgresql"])), None),
+    Case("rds-log-exports", "postgres, none", one(INSTANCE, with_(RDS, engine="postgres", enabledCloudwatchLogsExports=[])), "lacks postgresql"),
+    Case("rds-log-exports", "engine without a list", one(INSTANCE, with_(RDS, engine="oracle-ee", enabledCloudwatchLogsExports=DROP)), None),
+    Case("rds-log-exports", "configured list met", one(INSTANCE, with_(RDS, enabledCloudwatchLogsExports=["error"])), None, {"requiredLogTypes": {"mysql": ["error"]}}),
+    Case("rds-in-subnet-group", "in one", one(INSTANCE, RDS), None),
+    Case("rds-in-subnet-group", "unset", one(INSTANCE, with_(RDS, dbSubnetGroupName=DROP)), "dbSubnetGroupName is not set"),
+    Case("rds-in-subnet-group", "empty", one(INSTANCE, with_(RDS, dbSubnetGroupName="")), "dbSubnetGroupName is not set"),
+    Case("rds-multi-az", "multi-AZ", one(INSTANCE, RDS), None),
+    Case("rds-multi-az", "single AZ in production", one(INSTANCE, with_(RDS, multiAz=False)), "multiAz is not true"),
+    Case("rds-multi-az", "single AZ in development", one(INSTANCE, with_(RDS, multiAz=False), stack="sandbox"), None, {"developmentStacks": ["sandbox"]}),
+    Case("rds-copy-tags-to-snapshot", "on", one(INSTANCE, RDS), None),
+    Case("rds-copy-tags-to-snapshot", "unset (default false)", one(INSTANCE, with_(RDS, copyTagsToSnapshot=DROP)), "copyTagsToSnapshot is not true"),
+    Case("rds-final-snapshot", "named", one(INSTANCE, RDS), None),
+    Case("rds-final-snapshot", "skipped", one(INSTANCE, with_(RDS, skipFinalSnapshot=True)), "skipFinalSnapshot is true"),
+    Case("rds-final-snapshot", "unnamed", one(INSTANCE, with_(RDS, finalSnapshotIdentifier=DROP)), "finalSnapshotIdentifier is not set"),
+    Case("rds-custom-master-username", "custom", one(INSTANCE, RDS), None),
+    Case("rds-custom-master-username", "admin", one(INSTANCE, with_(RDS, username="admin")), "engine default 'admin'"),
+    Case("rds-custom-master-username", "Postgres, any case", one(INSTANCE, with_(RDS, username="Postgres")), "engine default 'Postgres'"),
+    # S3 ---------------------------------------------------------------------------------------------------------
+    Case("s3-public-access-block", "all four", one(PAB, PAB_OK), None),
+    *(
+        Case("s3-public-access-block", f"{flag} off", one(PAB, with_(PAB_OK, **{flag: False})), f"{flag} not true")
+        for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    ),
+    Case("s3-public-access-block", "none set", one(PAB, {"bucket": "audit"}), "blockPublicAcls, blockPublicPolicy, ignorePublicAcls, restrictPublicBuckets not true"),
+    Case("s3-default-encryption", "SSE-S3", one(SSE, SSE_OK), None),
+    Case("s3-default-encryption", "SSE-KMS", one(SSE, {"bucket": "audit", "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": "k"}, "bucketKeyEnabled": True}]}), None),
+    Case("s3-default-encryption", "no rule", one(SSE, {"bucket": "audit", "rules": []}), "no encryption rule"),
+    Case("s3-default-encryption", "no algorithm", one(SSE, {"bucket": "audit", "rules": [{"bucketKeyEnabled": True}]}), "rules[0] sseAlgorithm is not set"),
+    Case("s3-default-encryption", "unknown algorithm", one(SSE, {"bucket": "audit", "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "DES"}}]}), "sseAlgorithm is 'DES'"),
+    Case("s3-versioning-enabled", "enabled", one(VERSIONING, {"bucket": "audit", "versioningConfiguration": {"status": "Enabled"}}), None),
+    Case("s3-versioning-enabled", "suspended", one(VERSIONING, {"bucket": "audit", "versioningConfiguration": {"status": "Suspended"}}), "status is 'Suspended'"),
+    Case("s3-versioning-enabled", "no configuration", one(VERSIONING, {"bucket": "audit"}), "status is 'not set'"),
+    Case("s3-ownership-enforced", "owner enforced", one(OWNERSHIP, {"bucket": "audit", "rule": {"objectOwnership": "BucketOwnerEnforced"}}), None),
+    Case("s3-ownership-enforced", "object writer", one(OWNERSHIP, {"bucket": "audit", "rule": {"objectOwnership": "ObjectWriter"}}), "objectOwnership is 'ObjectWriter'"),
+    Case("s3-ownership-enforced", "no rule", one(OWNERSHIP, {"bucket": "audit"}), "objectOwnership is 'not set'"),
+    Case("s3-tls-only", "TLS deny", one(BUCKET_POLICY, BUCKET_POLICY_OK), None),
+    Case("s3-tls-only", "TLS deny to AWS *", one(BUCKET_POLICY, bucket_policy(with_(TLS_DENY, Principal={"AWS": "*"}))), None),
+    Case("s3-tls-only", "no deny", one(BUCKET_POLICY, bucket_policy(CLOUDTRAIL_WRITE)), "no statement denies"),
+    Case("s3-tls-only", "deny on objects only", one(BUCKET_POLICY, bucket_policy(with_(TLS_DENY, Resource="arn:aws:s3:::audit/*"))), "no statement denies"),
+    Case("s3-tls-only", "deny of one action", one(BUCKET_POLICY, bucket_policy(with_(TLS_DENY, Action="s3:GetObject"))), "no statement denies"),
+    Case("s3-tls-only", "deny when TLS is used", one(BUCKET_POLICY, bucket_policy(with_(TLS_DENY, Condition={"Bool": {"aws:SecureTransport": "true"}}))), "no statement denies"),
+    Case("s3-tls-only", "not JSON", one(BUCKET_POLICY, {"bucket": "audit", "policy": "{not json"}), "is not valid JSON"),
+    Case("s3-no-public-grants", "private bucket and policy", [*one(BUCKET, {"bucket": "audit", "tags": TAGS}), res(BUCKET_POLICY, "p", BUCKET_POLICY_OK)], None),
+    Case("s3-no-public-grants", "public-read ACL", one(BUCKET, {"bucket": "audit", "acl": "public-read"}), "acl is 'public-read'"),
+    Case("s3-no-public-grants", "AllUsers grant", one(BUCKET, {"bucket": "audit", "grants": [{"type": "Group", "uri": "http://acs.amazonaws.com/groups/global/AllUsers", "permissions": ["READ"]}]}), "grants[0] names the group"),
+    Case("s3-no-public-grants", "public Allow", one(BUCKET_POLICY, bucket_policy({"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::audit/*"})), "'Public' allow Principal \"*\""),
+    Case("s3-no-public-grants", "public Allow pinned to a VPC endpoint", one(BUCKET_POLICY, bucket_policy({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::audit/*", "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1"}}})), None),
+    Case("s3-no-public-grants", "public Allow with a negated condition", one(BUCKET_POLICY, bucket_policy({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject", "Resource": "*", "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}}})), "statement #1 allow"),
+    Case("s3-no-public-grants", "public Allow from the whole internet", one(BUCKET_POLICY, bucket_policy({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}})), "allow Principal"),
+    Case("s3-no-public-grants", "public Allow from one network", one(BUCKET_POLICY, bucket_policy({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}})), None),
+    Case("s3-no-public-grants", "public Allow with a wildcard source", one(BUCKET_POLICY, bucket_policy({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*", "Condition": {"StringLike": {"aws:SourceArn": "*"}}})), "allow Principal"),
+    Case("s3-bucket-controls-attached", "all five", audit_stack(), None),
+    *(
+        Case("s3-bucket-controls-attached", f"without {typ.rsplit(':', 1)[-1]}", audit_stack(drop=typ), f"has no {typ.rsplit(':', 1)[-1]}")
+        for typ in (PAB, SSE, VERSIONING, OWNERSHIP, BUCKET_POLICY)
+    ),
+    Case("s3-bucket-controls-attached", "linked by literal name", [res(BUCKET, "b", {"bucket": "lit"}), *(res(t, t[-8:], {"bucket": "lit"}) for t in (PAB, SSE, VERSIONING, OWNERSHIP, BUCKET_POLICY))], None),
+    Case("s3-bucket-controls-attached", "companions of another bucket", [res(BUCKET, "b", {"bucket": "mine"}), *(res(t, t[-8:], {"bucket": "other"}) for t in (PAB, SSE, VERSIONING, OWNERSHIP, BUCKET_POLICY))], "bucket 'b' has no BucketPublicAccessBlock"),
+    # CloudTrail -------------------------------------------------------------------------------------------------
+    Case("cloudtrail-multi-region", "multi-region", one(TRAIL, TRAIL_OK), None),
+    Case("cloudtrail-multi-region", "unset (default false)", one(TRAIL, with_(TRAIL_OK, isMultiRegionTrail=DROP)), "isMultiRegionTrail is not true"),
+    Case("cloudtrail-multi-region", "single region", one(TRAIL, with_(TRAIL_OK, isMultiRegionTrail=False)), "isMultiRegionTrail is not true"),
+    Case("cloudtrail-global-service-events", "on", one(TRAIL, TRAIL_OK), None),
+    Case("cloudtrail-global-service-events", "unset (default true)", one(TRAIL, with_(TRAIL_OK, includeGlobalServiceEvents=DROP)), None),
+    Case("cloudtrail-global-service-events", "off", one(TRAIL, with_(TRAIL_OK, includeGlobalServiceEvents=False)), "includeGlobalServiceEvents is false"),
+    Case("cloudtrail-management-events", "default selectors", one(TRAIL, TRAIL_OK), None),
+    Case("cloudtrail-management-events", "basic selector, all", one(TRAIL, with_(TRAIL_OK, eventSelectors=[{"readWriteType": "All", "includeManagementEvents": True}])), None),
+    Case("cloudtrail-management-events", "basic selector, writes only", one(TRAIL, with_(TRAIL_OK, eventSelectors=[{"readWriteType": "WriteOnly"}])), "no event selector records all management events"),
+    Case("cloudtrail-management-events", "basic selector, no management events", one(TRAIL, with_(TRAIL_OK, eventSelectors=[{"includeManagementEvents": False}])), "no event selector records"),
+    Case("cloudtrail-management-events", "advanced selector, all management", one(TRAIL, with_(TRAIL_OK, advancedEventSelectors=[{"fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}]}])), None),
+    Case("cloudtrail-management-events", "advanced selector, reads only", one(TRAIL, with_(TRAIL_OK, advancedEventSelectors=[{"fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}, {"field": "readOnly", "equals": ["true"]}]}])), "no advanced event selector"),
+    Case("cloudtrail-management-events", "advanced selector, data only", one(TRAIL, with_(TRAIL_OK, advancedEventSelectors=[{"fieldSelectors": [{"field": "eventCategory", "equals": ["Data"]}]}])), "no advanced event selector"),
+    Case("cloudtrail-log-file-validation", "on", one(TRAIL, TRAIL_OK), None),
+    Case("cloudtrail-log-file-validation", "unset (default false)", one(TRAIL, with_(TRAIL_OK, enableLogFileValidation=DROP)), "enableLogFileValidation is not true"),
+    Case("cloudtrail-logging-enabled", "on", one(TRAIL, TRAIL_OK), None),
+    Case("cloudtrail-logging-enabled", "unset (default true)", one(TRAIL, with_(TRAIL_OK, enableLogging=DROP)), None),
+    Case("cloudtrail-logging-enabled", "stopped", one(TRAIL, with_(TRAIL_OK, enableLogging=False)), "enableLogging is false"),
+    Case("cloudtrail-kms-encryption", "KMS key", one(TRAIL, TRAIL_OK), None),
+    Case("cloudtrail-kms-encryption", "no key", one(TRAIL, with_(TRAIL_OK, kmsKeyId=DROP)), "kmsKeyId is not set"),
+    Case("cloudtrail-bucket-policy-source-arn", "guarded", one(BUCKET_POLICY, BUCKET_POLICY_OK), None),
+    Case("cloudtrail-bucket-policy-source-arn", "ArnLike on the trail", one(BUCKET_POLICY, bucket_policy(with_(CLOUDTRAIL_WRITE, Condition={"ArnLike": {"aws:sourcearn": TRAIL_ARN}}))), None),
+    Case("cloudtrail-bucket-policy-source-arn", "no condition", one(BUCKET_POLICY, bucket_policy(with_(CLOUDTRAIL_WRITE, Condition=DROP))), "'CloudTrailWrite' allow cloudtrail.amazonaws.com without an aws:SourceArn"),
+    Case("cloudtrail-bucket-policy-source-arn", "source account only", one(BUCKET_POLICY, bucket_policy(with_(CLOUDTRAIL_WRITE, Condition={"StringEquals": {"aws:SourceAccount": "111111111111"}}))), "without an aws:SourceArn"),
+    Case("cloudtrail-bucket-policy-source-arn", "negated source ARN", one(BUCKET_POLICY, bucket_policy(with_(CLOUDTRAIL_WRITE, Condition={"StringNotEquals": {"aws:SourceArn": TRAIL_ARN}}))), "without an aws:SourceArn"),
+    Case("cloudtrail-bucket-policy-source-arn", "wildcard source ARN", one(BUCKET_POLICY, bucket_policy(with_(CLOUDTRAIL_WRITE, Condition={"StringLike": {"aws:SourceArn": "*"}}))), "without an aws:SourceArn"),
+    Case("cloudtrail-bucket-policy-source-arn", "other service, no condition", one(BUCKET_POLICY, bucket_policy(TLS_DENY, {"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::audit/*"})), None),
+    # CloudWatch Logs --------------------------------------------------------------------------------------------
+    Case("log-group-retention", "a year", one(LOG_GROUP, {"name": "g", "retentionInDays": 365.0}), None),
+    Case("log-group-retention", "never expires (unset)", one(LOG_GROUP, {"name": "g"}), None),
+    Case("log-group-retention", "never expires (0)", one(LOG_GROUP, {"name": "g", "retentionInDays": 0.0}), None),
+    Case("log-group-retention", "a month", one(LOG_GROUP, {"name": "g", "retentionInDays": 30.0}), "retentionInDays is 30; keep logs at least 365"),
+    Case("log-group-retention", "a month, configured", one(LOG_GROUP, {"name": "g", "retentionInDays": 30.0}), None, {"minimumDays": 30}),
+    # Security groups --------------------------------------------------------------------------------------------
+    Case("sg-no-public-ingress", "from a security group", one(INGRESS, {"securityGroupId": "sg-1", "referencedSecurityGroupId": "sg-2", "ipProtocol": "tcp", "fromPort": 443.0, "toPort": 443.0}), None),
+    Case("sg-no-public-ingress", "from a private range", one(INGRESS, {"securityGroupId": "sg-1", "cidrIpv4": "10.0.0.0/8", "ipProtocol": "-1"}), None),
+    Case("sg-no-public-ingress", "IPv4 anywhere", one(INGRESS, {"securityGroupId": "sg-1", "cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp", "fromPort": 3306.0, "toPort": 3306.0}), "admits 0.0.0.0/0"),
+    Case("sg-no-public-ingress", "IPv6 anywhere", one(INGRESS, {"securityGroupId": "sg-1", "cidrIpv6": "::/0", "ipProtocol": "-1"}), "admits ::/0"),
+    Case("sg-no-public-ingress", "IPv6 anywhere, long form", one(INGRESS, {"securityGroupId": "sg-1", "cidrIpv6": "0::/0", "ipProtocol": "-1"}), "admits 0::/0"),
+    Case("sg-no-public-ingress", "inline ingress anywhere", one(SG, {"description": "x", "ingress": [{"protocol": "tcp", "fromPort": 22.0, "toPort": 22.0, "cidrBlocks": ["10.0.0.0/8", "0.0.0.0/0"]}]}), "ingress[0] admits 0.0.0.0/0"),
+    Case("sg-no-public-ingress", "inline egress anywhere", one(SG, {"description": "x", "egress": [{"protocol": "-1", "fromPort": 0.0, "toPort": 0.0, "cidrBlocks": ["0.0.0.0/0"]}]}), None),
+    Case("sg-no-public-ingress", "legacy rule, ingress anywhere", one(SG_RULE, {"type": "ingress", "securityGroupId": "sg-1", "protocol": "tcp", "fromPort": 1.0, "toPort": 1.0, "ipv6CidrBlocks": ["::/0"]}), "admits ::/0"),
+    Case("sg-no-public-ingress", "legacy rule, egress anywhere", one(SG_RULE, {"type": "egress", "securityGroupId": "sg-1", "protocol": "-1", "fromPort": 0.0, "toPort": 0.0, "cidrBlocks": ["0.0.0.0/0"]}), None),
+    Case("sg-db-ingress-from-gateway-only", "from the gateway, DB port", db_stack(rule=ingress()), None),
+    Case("sg-db-ingress-from-gateway-only", "no ingress at all", db_stack(), None),
+    Case("sg-db-ingress-from-gateway-only", "legacy rule from the gateway", db_stack(rule=legacy_rule(), rule_type=SG_RULE), None),
+    Case("sg-db-ingress-from-gateway-only", "postgres default port", db_stack(rule=ingress(5432.0, 5432.0), engine_port=(None, "postgres")), None),
+    Case("sg-db-ingress-from-gateway-only", "also from a CIDR", db_stack(rule=ingress(cidrIpv4="10.0.0.0/8")), "'rule' admits 10.0.0.0/8"),
+    Case("sg-db-ingress-from-gateway-only", "from another group", db_stack(rule=ingress(source="other")), "'rule' does not come from the resource gateway's security group"),
+    Case("sg-db-ingress-from-gateway-only", "another port", db_stack(rule=ingress(3307.0, 3307.0)), "'rule' opens tcp 3307-3307; open tcp 3306 only"),
+    Case("sg-db-ingress-from-gateway-only", "a port range", db_stack(rule=ingress(0.0, 65535.0)), "opens tcp 0-65535"),
+    Case("sg-db-ingress-from-gateway-only", "all protocols", db_stack(rule=ingress(-1.0, -1.0, protocol="-1")), "opens -1"),
+    Case("sg-db-ingress-from-gateway-only", "legacy rule from a CIDR", db_stack(rule=legacy_rule(sourceSecurityGroupId=DROP, cidrBlocks=["10.0.0.0/8"]), rule_type=SG_RULE), "admits 10.0.0.0/8"),
+    Case("sg-db-ingress-from-gateway-only", "inline ingress on the DB group", db_stack(inline=[{"protocol": "tcp", "fromPort": 3306.0, "toPort": 3306.0, "securityGroups": ["sg-gw"]}]), "is declared inline (ingress[0])"),
+    Case("sg-db-ingress-from-gateway-only", "database without a declared group", db_stack(db_refs=False), "uses no security group declared in this stack"),
+    Case("sg-db-ingress-from-gateway-only", "database with an undeclared group", db_stack(rule=ingress(), extra_sg_ids=1), "lists 1 security group(s) not declared"),
+    Case("sg-descriptions", "described", one(SG, {"name": "db", "description": "MySQL from the gateway"}), None),
+    Case("sg-descriptions", "described rule", one(EGRESS, {"securityGroupId": "sg", "description": "to the DB", "ipProtocol": "tcp"}), None),
+    Case("sg-descriptions", "group without", one(SG, {"name": "db"}), "no description of its own"),
+    Case("sg-descriptions", "provider default", one(SG, {"name": "db", "description": "Managed by Pulumi"}), "no description of its own"),
+    Case("sg-descriptions", "rule without", one(INGRESS, {"securityGroupId": "sg", "ipProtocol": "tcp"}), "the rule has no description"),
+    Case("sg-descriptions", "inline rule without", one(SG, {"description": "x", "egress": [{"protocol": "-1", "fromPort": 0.0, "toPort": 0.0}]}), "egress[0] has no description"),
+    Case("sg-no-rule-management-conflicts", "separate rules only", db_stack(rule=ingress()), None),
+    Case("sg-no-rule-management-conflicts", "inline rules only", one(SG, {"description": "x", "ingress": [{"protocol": "tcp", "fromPort": 1.0, "toPort": 1.0}]}), None),
+    Case("sg-no-rule-management-conflicts", "both", db_stack(rule=ingress(), inline=[{"protocol": "tcp", "fromPort": 1.0, "toPort": 1.0}]), "security group 'db-sg' has inline ingress rules and separate rule resources (rule)"),
+    # IAM --------------------------------------------------------------------------------------------------------
+    Case("iam-no-admin-statements", "scoped", one(ROLE_POLICY, {"role": "r", "policy": identity(ACCESS)}), None),
+    Case("iam-no-admin-statements", "admin", one(ROLE_POLICY, {"role": "r", "policy": identity({"Sid": "All", "Effect": "Allow", "Action": "*", "Resource": "*"})}), "policy statement 'All' allows Action \"*\" on Resource \"*\""),
+    Case("iam-no-admin-statements", "admin as *:*", one(IAM_POLICY, {"policy": identity({"Effect": "Allow", "Action": ["s3:GetObject", "*:*"], "Resource": ["*"]})}), "statement #1 allows Action"),
+    Case("iam-no-admin-statements", "deny everything", one(ROLE_POLICY, {"role": "r", "policy": identity({"Effect": "Deny", "Action": "*", "Resource": "*"})}), None),
+    Case("iam-no-admin-statements", "every action on one resource", one(ROLE_POLICY, {"role": "r", "policy": identity({"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::b"})}), None),
+    Case("iam-no-admin-statements", "role inline policy", one(ROLE, with_(ROLE_OK, inlinePolicies=[{"name": "x", "policy": identity({"Effect": "Allow", "Action": "*", "Resource": "*"})}])), "inlinePolicies[0] statement #1 allows"),
+    Case("iam-no-admin-statements", "role without inline policies", one(ROLE, ROLE_OK), None),
+    Case("iam-no-admin-statements", "not JSON", one(ROLE_POLICY, {"role": "r", "policy": "Allow everything"}), "policy is not valid JSON"),
+    Case("iam-no-service-wildcard-actions", "named actions", one(ROLE_POLICY, {"role": "r", "policy": identity(ACCESS)}), None),
+    Case("iam-no-service-wildcard-actions", "s3:*", one(ROLE_POLICY, {"role": "r", "policy": identity({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b"})}), "every action of a service (s3:*)"),
+    Case("iam-no-service-wildcard-actions", "deny s3:*", one(ROLE_POLICY, {"role": "r", "policy": identity({"Effect": "Deny", "Action": "s3:*", "Resource": "*"})}), None),
+    Case("iam-trust-no-public-principal", "named account", one(ROLE, ROLE_OK), None),
+    Case("iam-trust-no-public-principal", "Principal *", one(ROLE, with_(ROLE_OK, assumeRolePolicy=trust({"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}))), "lets Principal \"*\" assume the role"),
+    Case("iam-trust-no-public-principal", "AWS *", one(ROLE, with_(ROLE_OK, assumeRolePolicy=trust({"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "sts:AssumeRole"}))), "lets Principal \"*\""),
+    Case("iam-trust-no-public-principal", "Principal * with a condition", one(ROLE, with_(ROLE_OK, assumeRolePolicy=trust({"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij"}}}))), None),
+    Case("iam-cross-account-trust-external-id", "external ID", one(ROLE, ROLE_OK), None),
+    Case("iam-cross-account-trust-external-id", "no condition", one(ROLE, with_(ROLE_OK, assumeRolePolicy=trust(with_(TENANT_TRUST, Condition=DROP)))), "lets 222222222222 assume the role without a StringEquals sts:ExternalId"),
+    Case("iam-cross-account-trust-external-id", "StringLike external ID", one(ROLE, with_(ROLE_OK, assumeRolePolicy=trust(with_(TENANT_TRUST, Condition={"StringLike": {"sts:ExternalId": "*"}})))), "without a StringEquals sts:ExternalId"),
+    Case("iam-cross-account-trust-external-id", "account ID principal", one(ROLE, with_(ROLE_OK, assumeRolePolicy=trust(with_(TENANT_TRUST, Principal={"AWS": "333333333333"}, Condition=DROP)))), "lets 333333333333"),
+    Case("iam-cross-account-trust-external-id", "anyone", one(ROLE, with_(ROLE_OK, assumeRolePolicy=trust({"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole", "Condition": {"Bool": {"aws:SecureTransport": "true"}}}))), "lets * assume"),
+    Case("iam-cross-account-trust-external-id", "own account, configured", one(ROLE, with_(ROLE_OK, assumeRolePolicy=trust(with_(TENANT_TRUST, Condition=DROP)))), None, {"ownAccountIds": ["222222222222"]}),
+    Case("iam-cross-account-trust-external-id", "service principal", one(ROLE, with_(ROLE_OK, assumeRolePolicy=trust({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}))), None),
+    Case("iam-trust-no-session-tags", "AssumeRole only", one(ROLE, ROLE_OK), None),
+    Case("iam-trust-no-session-tags", "TagSession too", one(ROLE, with_(ROLE_OK, assumeRolePolicy=trust(with_(TENANT_TRUST, Action=["sts:AssumeRole", "sts:TagSession"])))), "allows sts:TagSession: session tags would override the role's Team, TenantAccount tags"),
+    Case("iam-trust-no-session-tags", "sts:*", one(ROLE, with_(ROLE_OK, assumeRolePolicy=trust(with_(TENANT_TRUST, Action="sts:*")))), "allows sts:TagSession"),
+    Case("iam-trust-no-session-tags", "role without ABAC tags", one(ROLE, with_(ROLE_OK, tags=TAGS, assumeRolePolicy=trust(with_(TENANT_TRUST, Action="sts:*")))), None),
+    # VPC Lattice ------------------------------------------------------------------------------------------------
+    Case("lattice-service-network-iam-auth", "AWS_IAM", one(SN, {"name": "sn", "authType": "AWS_IAM"}), None),
+    Case("lattice-service-network-iam-auth", "NONE", one(SN, {"name": "sn", "authType": "NONE"}), "authType is 'NONE'"),
+    Case("lattice-service-network-iam-auth", "unset (default NONE)", one(SN, {"name": "sn"}), "authType is 'not set'"),
+    Case("lattice-auth-policy-attached", "attached", [sn := res(SN, "sn", {"authType": "AWS_IAM"}), res(AUTH, "auth", auth(AUTH_STATEMENT), refs={"resourceIdentifier": sn})], None),
+    Case("lattice-auth-policy-attached", "attached by literal ID", [res(SN, "sn", {"authType": "AWS_IAM", "id": "sn-1"}), res(AUTH, "auth", auth(AUTH_STATEMENT))], None),
+    Case("lattice-auth-policy-attached", "none", [res(SN, "sn", {"authType": "AWS_IAM"})], "service network 'sn' uses AWS_IAM but has no AuthPolicy"),
+    Case("lattice-auth-policy-attached", "for another network", [sn, res(SN, "sn2", {"authType": "AWS_IAM"}), res(AUTH, "auth", auth(AUTH_STATEMENT), refs={"resourceIdentifier": sn})], "service network 'sn2'"),
+    Case("lattice-auth-policy-attached", "service without", [res(SERVICE, "svc", {"authType": "AWS_IAM"})], "service 'svc' uses AWS_IAM"),
+    Case("lattice-auth-policy-attached", "auth type NONE needs none", [res(SN, "sn", {"authType": "NONE"})], None),
+    Case("lattice-auth-policy-conditioned", "conditioned", one(AUTH, auth(AUTH_STATEMENT)), None),
+    Case("lattice-auth-policy-conditioned", "unconditioned Allow", one(AUTH, auth(AUTH_STATEMENT, {"Sid": "Owner", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "vpc-lattice-svcs:Invoke", "Resource": "*"})), "'Owner' allow without any condition"),
+    Case("lattice-auth-policy-conditioned", "unconditioned Deny", one(AUTH, auth(AUTH_STATEMENT, {"Effect": "Deny", "Principal": "*", "Action": "vpc-lattice-svcs:Invoke", "Resource": "*"})), None),
+    Case("lattice-auth-policy-format", "compact", one(AUTH, auth(AUTH_STATEMENT)), None),
+    Case("lattice-auth-policy-format", "line breaks", one(AUTH, auth(raw=json.dumps({"Statement": [AUTH_STATEMENT]}, indent=2))), "contains line breaks"),
+    Case("lattice-auth-policy-format", "over 10 KB", one(AUTH, auth(*[with_(AUTH_STATEMENT, Sid=f"S{i}") for i in range(60)])), "bytes; VPC Lattice accepts at most 10,240"),
+    Case("lattice-auth-policy-format", "exactly 10 KB", one(AUTH, auth(raw='{"Statement":[],"Version":"2012-10-17","Pad":"' + "x" * (10240 - 49) + '"}')), None),
+    Case("lattice-auth-policy-format", "not JSON", one(AUTH, auth(raw="{")), "is not valid JSON"),
+    Case("lattice-auth-policy-actions", "Invoke", one(AUTH, auth(AUTH_STATEMENT)), None),
+    Case("lattice-auth-policy-actions", "another service's action", one(AUTH, auth(with_(AUTH_STATEMENT, Action=["vpc-lattice-svcs:Invoke", "s3:GetObject"]))), "names s3:GetObject"),
+    Case("lattice-auth-policy-actions", "every action", one(AUTH, auth(with_(AUTH_STATEMENT, Action="*"))), "names *"),
+    Case("lattice-auth-policy-actions", "NotAction", one(AUTH, auth(with_(AUTH_STATEMENT, Action=DROP, NotAction="vpc-lattice-svcs:Connect"))), "uses NotAction"),
+    Case("lattice-rds-resource-configuration-arn", "ARN of the instance", rds_config("ARN", {"arnResource": {"arn": "arn:aws:rds:eu-west-1:1:db:acme-db"}}, refs_instance=True), None),
+    Case("lattice-rds-resource-configuration-arn", "ARN unknown during preview", rds_config("ARN", {"arnResource": {"arn": UNKNOWN_STRING_VALUE}}, refs_instance=True), None),
+    Case("lattice-rds-resource-configuration-arn", "DNS name of the instance", rds_config("SINGLE", {"dnsResource": {"domainName": "acme-db.c0.eu-west-1.rds.amazonaws.com", "ipAddressType": "IPV4"}}), "publishes an RDS database as type 'SINGLE'"),
+    Case("lattice-rds-resource-configuration-arn", "IP of the instance", rds_config("SINGLE", {"ipResource": {"ipAddress": "10.0.0.5"}}, refs_instance=True), "as type 'SINGLE'"),
+    Case("lattice-rds-resource-configuration-arn", "ARN type without an ARN", rds_config("ARN", {"dnsResource": {"domainName": "acme-db.c0.eu-west-1.rds.amazonaws.com"}}), "as type 'ARN' without arnResource.arn"),
+    Case("lattice-rds-resource-configuration-arn", "another service by DNS", rds_config("SINGLE", {"dnsResource": {"domainName": "api.internal.example"}}), None),
+    Case("lattice-access-logs-both-types", "both", lattice_stack("RESOURCE", "SERVICE"), None),
+    Case("lattice-access-logs-both-types", "RESOURCE and the default type", lattice_stack("RESOURCE", None), None),
+    Case("lattice-access-logs-both-types", "RESOURCE only", lattice_stack("RESOURCE"), "service network 'sn' has no SERVICE access log"),
+    Case("lattice-access-logs-both-types", "SERVICE only", lattice_stack("SERVICE"), "has no RESOURCE access log"),
+    Case("lattice-access-logs-both-types", "none", lattice_stack(), "has no RESOURCE or SERVICE"),
+    Case("lattice-access-logs-both-types", "logs of another network", lattice_stack("RESOURCE", "SERVICE", other_network=True), "service network 'sn' has no RESOURCE or SERVICE"),
+    Case("lattice-consumer-security-groups", "association with groups", one(SNVA, {"serviceNetworkIdentifier": "arn:sn", "vpcIdentifier": "vpc-1", "securityGroupIds": ["sg-1"]}), None),
+    Case("lattice-consumer-security-groups", "association without", one(SNVA, {"serviceNetworkIdentifier": "arn:sn", "vpcIdentifier": "vpc-1"}), "securityGroupIds is empty"),
+    Case("lattice-consumer-security-groups", "service-network endpoint without", one(ENDPOINT, {"vpcEndpointType": "ServiceNetwork", "vpcId": "vpc-1", "securityGroupIds": []}), "securityGroupIds is empty"),
+    Case("lattice-consumer-security-groups", "resource endpoint without", one(ENDPOINT, {"vpcEndpointType": "Resource", "vpcId": "vpc-1"}), "securityGroupIds is empty"),
+    Case("lattice-consumer-security-groups", "gateway endpoint", one(ENDPOINT, {"vpcEndpointType": "Gateway", "vpcId": "vpc-1"}), None),
+    # RAM --------------------------------------------------------------------------------------------------------
+    Case("ram-principal-format", "account", one(PRINCIPAL, {"principal": "222222222222", "resourceShareArn": "arn"}), None),
+    Case("ram-principal-format", "organization", one(PRINCIPAL, {"principal": "arn:aws:organizations::999999999999:organization/o-exampleorg1", "resourceShareArn": "arn"}), None),
+    Case("ram-principal-format", "OU", one(PRINCIPAL, {"principal": "arn:aws:organizations::999999999999:ou/o-exampleorg1/ou-ab12-cdefgh34", "resourceShareArn": "arn"}), None),
+    Case("ram-principal-format", "bare organization ID", one(PRINCIPAL, {"principal": "o-exampleorg1", "resourceShareArn": "arn"}), "a bare organization ID"),
+    Case("ram-principal-format", "bare OU ID", one(PRINCIPAL, {"principal": "ou-ab12-cdefgh34", "resourceShareArn": "arn"}), "a bare OU ID"),
+    Case("ram-principal-format", "role ARN", one(PRINCIPAL, {"principal": "arn:aws:iam::222222222222:role/x", "resourceShareArn": "arn"}), "is not a 12-digit account ID"),
+    Case("ram-principal-format", "11 digits", one(PRINCIPAL, {"principal": "22222222222", "resourceShareArn": "arn"}), "is not a 12-digit account ID"),
+    Case("ram-external-principals-allow-listed", "organization only", share_stack(False, "arn:aws:organizations::999999999999:organization/o-exampleorg1", "222222222222"), None),
+    Case("ram-external-principals-allow-listed", "external, nothing allow-listed", share_stack(True, "444444444444"), "allow-lists no account"),
+    Case("ram-external-principals-allow-listed", "external, allow-listed", share_stack(True, "444444444444", "arn:aws:organizations::999999999999:organization/o-exampleorg1"), None, {"allowedExternalAccountIds": ["444444444444"]}),
+    Case("ram-external-principals-allow-listed", "external, one not listed", share_stack(True, "444444444444", "555555555555"), "shared with account 555555555555", {"allowedExternalAccountIds": ["444444444444"]}),
+    # Tags -------------------------------------------------------------------------------------------------------
+    Case("required-tags", "tagged", one(INSTANCE, RDS), None),
+    Case("required-tags", "not taggable", one(ROLE_POLICY, {"role": "r", "policy": identity(ACCESS)}), None),
+    Case("required-tags", "no tags", one(SN, {"name": "sn", "authType": "AWS_IAM"}), "missing tag(s) ManagedBy, LatticeTenancyStack"),
+    Case("required-tags", "empty value", one(LOG_GROUP, {"name": "g", "tags": {**TAGS, "ManagedBy": " "}}), "missing tag(s) ManagedBy"),
+    Case("required-tags", "another stack's tag", one(TRAIL, with_(TRAIL_OK, tags={**TAGS, "LatticeTenancyStack": "owner"})), "names another stack than 'prod'"),
+    Case("required-tags", "configured keys", one(INSTANCE, RDS), "missing tag(s) CostCenter", {"requiredTags": ["CostCenter"]}),
+    # Stack ------------------------------------------------------------------------------------------------------
+    Case("production-resources-protected", "both protected", [res(INSTANCE, "db", RDS, protect=True), *audit_stack()], None),
+    Case("production-resources-protected", "database unprotected", [res(INSTANCE, "db", RDS), *audit_stack()], "database 'db' is not protected in production stack 'prod'"),
+    Case("production-resources-protected", "audit bucket unprotected", [res(INSTANCE, "db", RDS, protect=True), *audit_stack(bucket_protect=False)], "audit bucket 'audit-bucket' is not protected"),
+    Case("production-resources-protected", "another bucket unprotected", [res(INSTANCE, "db", RDS, protect=True), *audit_stack(), res(BUCKET, "scratch", {"bucket": "scratch"})], None),
+    Case("production-resources-protected", "development stack", [res(INSTANCE, "db", RDS, stack="dev"), *audit_stack(stack="dev", bucket_protect=False)], None, {"developmentStacks": ["dev"]}),
+    Case("audit-bucket-retained", "kept", audit_stack(), None),
+    Case("audit-bucket-retained", "force-destroyed", audit_stack(force=True), "audit bucket 'audit-bucket' has forceDestroy true"),
+    Case("audit-bucket-retained", "force-destroyed in development", audit_stack(force=True, stack="dev"), None, {"developmentStacks": ["d*"]}),
+    Case("audit-bucket-retained", "another bucket force-destroyed", [*audit_stack(), res(BUCKET, "scratch", {"bucket": "scratch", "forceDestroy": True})], None),
+]  # fmt: skip
+
+
+def run_case(case: Case) -> list[Violation]:
+    config = {case.policy: case.config} if case.config else None
+    return evaluate(copy.deepcopy(case.resources), config, policies=[BY_NAME[case.policy]])
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_policy_case(case):
+    found = run_case(case)
+    assert all(v.policy == case.policy for v in found)
+    if case.expect is None:
+        assert found == [], found
+    else:
+        assert any(case.expect in v.message for v in found), (case.expect, found)
+        expected_level = BY_NAME[case.policy].enforcement_level.value
+        assert {v.level for v in found} == {expected_level}
+        assert all(v.urn for v in found), "every violation names the resource it is about"
+
+
+def test_every_policy_has_a_compliant_and_a_violating_fixture():
+    covered = {(c.policy, c.expect is None) for c in CASES}
+    assert {c.policy for c in CASES} <= set(BY_NAME)
+    for policy in BY_NAME:
+        assert (policy, True) in covered, f"{policy}: no compliant fixture"
+        assert (policy, False) in covered, f"{policy}: no violating fixture"
+
+
+def test_fixture_ids_are_unique():
+    ids = [c.id for c in CASES]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+# --- behaviour the fixtures don't show one by one ------------------------------------------------------------------
+
+
+def test_an_unknown_value_is_reported_as_the_analyzer_does_advisory_and_not_run():
+    network = res(SN, "sn", {"name": "sn", "authType": UNKNOWN_STRING_VALUE})
+    (found,) = evaluate([network], policies=[BY_NAME["lattice-service-network-iam-auth"]])
+    assert found.level == "advisory" and found.urn == network.urn
+    assert found.message == (
+        f"can't run policy 'lattice-service-network-iam-auth' from policy pack '{PACK_NAME}@v{PACK_VERSION}' "
+        "during preview: string value at .authType can't be known during preview"
+    )
+
+
+def test_stack_policies_link_by_dependency_when_values_are_unknown():
+    """During preview the IDs that link resources are unknown; the dependency edges still link them."""
+    network = res(SN, "sn", {"name": "sn", "authType": "AWS_IAM"})
+    logs = [
+        res(
+            ALS,
+            t,
+            {"resourceIdentifier": UNKNOWN_STRING_VALUE, "serviceNetworkLogType": t},
+            refs={"resourceIdentifier": network},
+        )
+        for t in ("RESOURCE", "SERVICE")
+    ]
+    policy = res(AUTH, "auth", {"resourceIdentifier": UNKNOWN_STRING_VALUE, "policy": auth(AUTH_STATEMENT)["policy"]},
+                 refs={"resourceIdentifier": network})  # fmt: skip
+    names = ["lattice-access-logs-both-types", "lattice-auth-policy-attached"]
+    assert evaluate([network, *logs, policy], policies=[BY_NAME[n] for n in names]) == []
+    assert [v.policy for v in evaluate([network, logs[0]], policies=[BY_NAME[n] for n in names])] == names
+
+
+def test_a_secret_trust_policy_is_read_and_its_external_id_never_printed():
+    role = res(ROLE, "role", with_(ROLE_OK, assumeRolePolicy=trust(with_(TENANT_TRUST, Condition={"StringLike": {"sts:ExternalId": EXTERNAL_ID}}))))  # fmt: skip
+    found = evaluate([role])
+    assert [v.policy for v in found] == ["iam-cross-account-trust-external-id"]
+    assert EXTERNAL_ID not in repr(found)
+
+
+def test_a_literal_password_is_never_printed():
+    db = res(INSTANCE, "db", with_(RDS, manageMasterUserPassword=DROP, password=secret("hunter2hunter2")))
+    found = evaluate([db])
+    assert "rds-managed-master-password" in {v.policy for v in found}
+    assert "hunter2" not in repr(found)
+
+
+def test_config_levels_and_properties_are_applied_like_policy_pack_config():
+    public = res(INSTANCE, "db", with_(RDS, publiclyAccessible=True, backupRetentionPeriod=3.0))
+    names = ["rds-not-publicly-accessible", "rds-backup-retention"]
+    chosen = [BY_NAME[n] for n in names]
+    assert {v.policy: v.level for v in evaluate([public], policies=chosen)} == dict.fromkeys(names, "mandatory")
+    config = {"rds-not-publicly-accessible": "advisory", "rds-backup-retention": {"enforcementLevel": "disabled"}}
+    assert [(v.policy, v.level) for v in evaluate([public], config, chosen)] == [(names[0], "advisory")]
+    assert evaluate([public], {"all": "disabled"}, chosen) == []
+    assert {v.level for v in evaluate([public], {"all": "remediate"}, chosen)} == {"mandatory"}  # as the analyzer
+    assert evaluate([public], {"rds-backup-retention": {"minimumDays": 3}}, [BY_NAME["rds-backup-retention"]]) == []
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"rds-no-such-policy": "advisory"}, "rds-no-such-policy: no such policy in the pack"),
+        ({"rds-backup-retention": {"minimumDay": 3}}, "rds-backup-retention.minimumDay: not a setting of this policy"),
+        ({"rds-backup-retention": {"minimumDays": "7"}}, "rds-backup-retention.minimumDays: expected integer"),
+        ({"rds-backup-retention": {"minimumDays": 36}}, "above the maximum 35"),
+        ({"rds-backup-retention": "strict"}, "enforcement level 'strict' is not one of"),
+        ({"ram-external-principals-allow-listed": {"allowedExternalAccountIds": ["4444"]}}, "does not match"),
+        ({"rds-log-exports": {"requiredLogTypes": {"mysql": "audit"}}}, "requiredLogTypes.mysql: expected array"),
+    ],
+)
+def test_bad_policy_config_is_refused_with_the_key_named(config, message):
+    with pytest.raises(PolicyConfigError) as caught:
+        normalize_config(config)
+    assert message in str(caught.value)
+
+
+# --- the pack as a whole -------------------------------------------------------------------------------------------
+
+
+def test_the_pack_has_at_least_35_well_formed_guardrails():
+    assert len(POLICIES) >= 35 and len(BY_NAME) == len(POLICIES)
+    for p in POLICIES:
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+", p.name), p.name
+        assert p.description.endswith(".") and ". " not in p.description.split(" (")[0], p.description
+        assert p.enforcement_level in (EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY), p.name
+        assert p.severity is not None and p.resource_types, p.name
+        for key, schema in p.config_properties.items():
+            assert "default" in schema and "description" in schema, (p.name, key)
+            given = {p.name: {key: schema["default"]}}  # the default passes the policy's own schema
+            assert normalize_config(given)[1] == given, (p.name, key)
+    assert sum(p.enforcement_level == EnforcementLevel.MANDATORY for p in POLICIES) >= 30
+
+
+def test_the_pack_loads_the_way_the_cli_runs_it():
+    """policies/__main__.py as the CLI runs it: working directory policies/, the repository root not importable.
+    PolicyPack is replaced by a recorder (the real one starts a gRPC server and blocks)."""
+    script = (
+        "import importlib.util, json, runpy, sys, pulumi_policy\n"
+        "assert importlib.util.find_spec('tenancy') is None, 'the repository root is importable'\n"
+        "def record(name, policies, **kwargs):\n"
+        "    print(json.dumps({'name': name, 'policies': [p.name for p in policies], 'tenancy': 'tenancy' in sys.modules}))\n"
+        "pulumi_policy.PolicyPack = record\n"
+        "runpy.run_path('__main__.py', run_name='__main__')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT / "policies", capture_output=True, text=True, check=False,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": ""},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    built = json.loads(done.stdout)
+    assert built == {"name": PACK_NAME, "policies": [p.name for p in POLICIES], "tenancy": False}
+
+
+def test_the_analyzer_describes_every_policy_and_its_config_schema():
+    from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+    info = _PolicyAnalyzerServicer(PACK_NAME, PACK_VERSION, POLICIES, EnforcementLevel.ADVISORY).GetAnalyzerInfo(
+        None, None
+    )
+    described = {p.name: p for p in info.policies}
+    assert list(described) == [p.name for p in POLICIES]
+    for p in POLICIES:
+        sent = json_format.MessageToDict(described[p.name].configSchema).get("properties", {})
+        assert sent == p.config_properties, p.name
+
+
+def test_pack_files_agree_with_the_code():
+    project = yaml.safe_load((ROOT / "policies" / "PulumiPolicy.yaml").read_text())
+    assert project["runtime"]["name"] == "python" and str(project["version"]) == PACK_VERSION
+    requirements = (ROOT / "policies" / "requirements.txt").read_text()
+    assert re.search(r"^pulumi-policy>=[\d.]+,<\d+$", requirements, re.M), requirements
+    assert re.search(r"^pulumi>=[\d.]+,<\d+$", requirements, re.M), requirements
+    from importlib.metadata import version
+
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
+
+    for line in requirements.splitlines():
+        if line and not line.startswith("#"):
+            name, spec = re.match(r"([a-z-]+)(.*)", line).groups()
+            assert Version(version(name)) in SpecifierSet(spec), (name, version(name), spec)
+
+
+# --- parity with pulumi_policy's own analyzer ------------------------------------------------------------------------
+
+
+def _analyzer_diagnostics(resources: list[Registration]) -> list[tuple[str, str, str, str]]:
+    """What pulumi_policy's gRPC servicer reports for these resources (Analyze per resource, then AnalyzeStack)."""
+    from pulumi.runtime import proto
+    from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+    servicer = _PolicyAnalyzerServicer(PACK_NAME, PACK_VERSION, POLICIES, EnforcementLevel.ADVISORY)
+    levels = {proto.MANDATORY: "mandatory", proto.ADVISORY: "advisory"}
+
+    def struct(inputs: Mapping) -> struct_pb2.Struct:
+        return json_format.ParseDict(inputs, struct_pb2.Struct())
+
+    def message(r: Registration) -> dict:
+        return {
+            "type": r.type, "properties": struct(r.inputs), "urn": r.urn, "name": r.name,
+            "options": proto.AnalyzerResourceOptions(protect=r.protect, parent=r.parent),
+        }  # fmt: skip
+
+    out = []
+    for r in resources:
+        if not r.is_read:
+            response = servicer.Analyze(proto.AnalyzeRequest(**message(r)), None)
+            out += [(d.policyName, levels[d.enforcementLevel], d.urn or r.urn, d.message) for d in response.diagnostics]
+    stack = proto.AnalyzeStackRequest(
+        resources=[
+            proto.AnalyzerResource(
+                **message(r),
+                parent=r.parent,
+                dependencies=r.dependencies,
+                propertyDependencies={
+                    k: proto.AnalyzerPropertyDependencies(urns=v) for k, v in r.property_dependencies.items()
+                },
+            )
+            for r in resources
+        ]
+    )
+    response = servicer.AnalyzeStack(stack, None)
+    out += [(d.policyName, levels[d.enforcementLevel], d.urn, d.message) for d in response.diagnostics]
+    return out
+
+
+def test_the_offline_evaluation_reports_what_pulumi_policys_analyzer_reports(owner_repo_run):
+    resources = copy.deepcopy(owner_repo_run)
+    for r in resources:  # break a few rules, resource and stack ones, to compare non-empty reports
+        if r.type == INSTANCE:
+            r.inputs.update(publiclyAccessible=True, backupRetentionPeriod=1.0)
+            r.protect = False
+        if r.type == SN:
+            r.inputs["authType"] = UNKNOWN_STRING_VALUE
+        if r.type == PRINCIPAL:
+            r.inputs["principal"] = "o-exampleorg1"
+    resources = [r for r in resources if r.type != ALS or r.inputs.get("serviceNetworkLogType") != "SERVICE"]
+    descriptions = {p.name: p.description for p in POLICIES}
+    ours = [
+        (v.policy, v.level, v.urn, v.message if v.message.startswith("can't run") else f"{descriptions[v.policy]}\n{v.message}")
+        for v in evaluate(resources)
+    ]  # fmt: skip
+    theirs = _analyzer_diagnostics(resources)
+    assert len(ours) >= 6 and {v[0] for v in ours} >= {
+        "rds-not-publicly-accessible", "rds-backup-retention", "lattice-service-network-iam-auth",
+        "ram-principal-format", "production-resources-protected", "lattice-access-logs-both-types",
+    }  # fmt: skip
+    assert sorted(ours) == sorted(theirs)
+
+
+# --- every type and property a rule reads exists in pulumi_aws ---------------------------------------------------
+
+
+def _resource_class(token: str):
+    import pulumi_aws  # noqa: F401  (registers the resource modules)
+    from pulumi.runtime.rpc import _RESOURCE_MODULES
+
+    package, module, _ = token.split(":")
+    for registered in _RESOURCE_MODULES.get(f"{package}:{module}", []):
+        class_name = registered.mod_info["classes"].get(token)
+        if class_name:
+            return getattr(importlib.import_module(registered.mod_info["fqn"]), class_name)
+    return None
+
+
+ALL_TYPES = sorted({t for p in POLICIES for t in p.resource_types} | set(TAGGABLE))
+
+
+@pytest.mark.parametrize("token", ALL_TYPES)
+def test_every_resource_type_a_policy_names_exists_in_pulumi_aws(token):
+    assert _resource_class(token) is not None, f"{token} is not a pulumi_aws resource type"
+
+
+def test_taggable_types_take_tags_and_cover_everything_the_stacks_declare(repo_runs):
+    from pulumi import _types
+
+    for token in TAGGABLE:
+        assert "tags" in _types.resource_types(_resource_class(token)), token
+    declared = {r.type for run in repo_runs for r in run if r.type.startswith("aws:")}
+    taggable = {t for t in declared if "tags" in _types.resource_types(_resource_class(t))}
+    assert taggable <= set(TAGGABLE), sorted(taggable - set(TAGGABLE))
+
+
+class _Recorder(Mapping):
+    """A props mapping that notes every key path a policy reads (lists as `[]`)."""
+
+    def __init__(self, target, typ: str, path: tuple[str, ...], seen: set):
+        self._target, self._typ, self._path, self._seen = target, typ, path, seen
+
+    def _wrap(self, value, path):
+        if isinstance(value, Mapping):
+            return _Recorder(value, self._typ, path, self._seen)
+        if isinstance(value, Sequence) and not isinstance(value, str):
+            return _RecorderList(value, self._typ, path, self._seen)
+        return value
+
+    def __getitem__(self, key):
+        self._seen.add((self._typ, (*self._path, key)))
+        return self._wrap(self._target[key], (*self._path, key))
+
+    def __iter__(self):
+        return iter(self._target)
+
+    def __len__(self):
+        return len(self._target)
+
+
+class _RecorderList(Sequence):
+    def __init__(self, target, typ, path, seen):
+        self._target, self._typ, self._path, self._seen = target, typ, path, seen
+
+    def __getitem__(self, index):
+        return _Recorder._wrap(self, self._target[index], (*self._path, "[]"))
+
+    def __len__(self):
+        return len(self._target)
+
+
+def _resolves(typ, path: tuple[str, ...]) -> bool:
+    from pulumi import _types
+
+    for part in path:
+        typ = _types.unwrap_optional_type(typ)
+        origin = typing.get_origin(typ)
+        if part == "[]":
+            if origin is None or not issubclass(origin, Sequence):
+                return False
+            typ = typing.get_args(typ)[0]
+            continue
+        if origin is not None and issubclass(origin, Mapping):
+            return True  # a map (tags): any key
+        if not _types.is_output_type(typ):
+            return False
+        names = _types.output_type_types(typ)
+        if part not in names:
+            return False
+        typ = names[part]
+    return True
+
+
+def test_every_property_a_policy_reads_is_a_pulumi_aws_property(monkeypatch, repo_runs):
+    """Run every fixture and the real stacks with props that record each key read; then look each key path up in
+    pulumi_aws's types. A snake_case key, or a nested name that doesn't exist, fails here even where a missing key
+    would pass silently."""
+    from pulumi import _types
+
+    seen: set = set()
+    resource_args, stack_args = evaluation.resource_args, evaluation.stack_args
+
+    def recording_resource_args(resource, config=None):
+        args = resource_args(resource, config)
+        args.props = _Recorder(args.props, args.resource_type, (), seen)
+        return args
+
+    def recording_stack_args(resources, config=None):
+        args = stack_args(resources, config)
+        for r in args.resources:
+            r.props = _Recorder(r.props, r.resource_type, (), seen)
+        return args
+
+    monkeypatch.setattr(evaluation, "resource_args", recording_resource_args)
+    monkeypatch.setattr(evaluation, "stack_args", recording_stack_args)
+    for case in CASES:
+        run_case(case)
+    for run in repo_runs:
+        evaluate(run)
+
+    assert len(seen) > 100
+    unknown = []
+    for typ, path in sorted(seen):
+        cls = _resource_class(typ)
+        if cls is None:
+            continue  # a type only a fixture uses; the type test covers the pack's own
+        top = _types.resource_types(cls)
+        if path[0] == "id":  # the engine's outputs carry the ID, which pulumi_aws models outside the properties
+            continue
+        if path[0] not in top or not _resolves(top[path[0]], path[1:]):
+            unknown.append(f"{typ}: {'.'.join(path)}")
+    assert unknown == []
