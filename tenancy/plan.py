@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tenancy import estimate
+from tenancy import access, estimate
 from tenancy.contract import CONTRACT_KEYS
 from tenancy.loading import ConfigError, load_stack_config
 from tenancy.offline import OfflineAws, ProgramError, Registration, RunResult, assumed_subnets, is_secret, run_program
@@ -107,7 +107,7 @@ def _policy_evaluator():
     return evaluate
 
 
-def plan_all(root: Path = ROOT, only: list[str] | None = None) -> list[StackPlan]:
+def plan_all(root: Path = ROOT, only: list[str] | None = None, policy_config: dict | None = None) -> list[StackPlan]:
     plans: list[StackPlan] = []
     owners: dict[str, StackPlan] = {}
     evaluate = _policy_evaluator()
@@ -116,7 +116,7 @@ def plan_all(root: Path = ROOT, only: list[str] | None = None) -> list[StackPlan
         if plan.kind == "owner":
             owners[stack] = plan
         if evaluate is not None and plan.result is not None:
-            plan.violations = list(evaluate(plan.result.registrations))
+            plan.violations = list(evaluate(plan.result.registrations, policy_config))
         if only is None or stack in only:
             plans.append(plan)
     return plans
@@ -240,7 +240,8 @@ def render_stack(plan: StackPlan, width: int = 120) -> str:
     if plan.violations:
         out.append("\n  Policy violations:")
         for v in plan.violations:
-            out.append(f"    {v.level:<9} {v.policy}  {v.urn.rsplit('::', 1)[-1]}: {v.message}"[:width])
+            text = f"{v.level:<9} {v.policy}  {v.urn.rsplit('::', 1)[-1]}: {v.message}"
+            out.extend(textwrap.wrap(text, width, initial_indent="    ", subsequent_indent="      "))
     return "\n".join(out)
 
 
@@ -272,8 +273,19 @@ def summary(plans: list[StackPlan]) -> str:
     return "\n".join(out)
 
 
+def access_reports(plans: list[StackPlan]) -> dict[str, list[access.TenantAccess]]:
+    """Per planned owner stack: the access analysis of its tenants (with the tenant stacks that read it)."""
+    reports = {}
+    for owner in plans:
+        if owner.kind == "owner" and owner.result is not None:
+            tenants = [p for p in plans if p.kind == "tenant" and owner.name in p.inputs_from.values()]
+            reports[owner.name] = access.analyse(owner, tenants)
+    return reports
+
+
 def failed(plans: list[StackPlan]) -> bool:
-    return any(p.error or any(v.level == "mandatory" for v in p.violations) for p in plans)
+    violated = any(p.error or any(v.level == "mandatory" for v in p.violations) for p in plans)
+    return violated or any(access.problems(r) for r in access_reports(plans).values())
 
 
 # --- for machines -------------------------------------------------------------------------------------------
@@ -310,7 +322,11 @@ def as_json(plans: list[StackPlan]) -> str:
             entry["secretExports"] = sorted(plan.result.secret_exports)
             entry["policyViolations"] = [v.__dict__ for v in plan.violations]
         stacks.append(entry)
-    document = {"stacks": stacks, "estimate": estimate.for_plans(plans)}
+    document = {
+        "stacks": stacks,
+        "estimate": estimate.for_plans(plans),
+        "access": {owner: access.as_data(report) for owner, report in access_reports(plans).items()},
+    }
     return json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
 
@@ -320,9 +336,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mermaid", action="store_true", help="the diagram (Mermaid) on stdout")
     parser.add_argument("--stack", action="append", help="only this stack (repeatable); owners still run first")
     parser.add_argument("--root", type=Path, default=ROOT, help="the project folder (default: this checkout)")
+    parser.add_argument("--policy-config", type=Path, help="policy pack config, as `--policy-pack-config` takes it")
     args = parser.parse_args(argv)
 
-    plans = plan_all(args.root, args.stack)
+    policy_config = json.loads(args.policy_config.read_text()) if args.policy_config else None
+    plans = plan_all(args.root, args.stack, policy_config)
     if args.json:
         sys.stdout.write(as_json(plans))
     elif args.mermaid:
@@ -335,6 +353,9 @@ def main(argv: list[str] | None = None) -> int:
             print()
         print(estimate.render(plans))
         print()
+        for report in access_reports(plans).values():
+            print(access.render(report))
+            print()
         print(summary(plans))
     return 1 if failed(plans) else 0
 

@@ -1,0 +1,102 @@
+"""The access analysis of the planned stacks: each tenant reaches exactly what it should."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from tenancy import access, plan
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def plans():
+    return plan.plan_all(ROOT)
+
+
+@pytest.fixture(scope="module")
+def report(plans):
+    return plan.access_reports(plans)["owner"]
+
+
+def test_every_tenant_is_analysed_and_nothing_is_unexpected(report):
+    assert [a.tenant for a in report] == ["tenant-a", "tenant-b"]
+    assert access.problems(report) == []
+    for a in report:
+        assert len(a.services) >= 7 and len(a.database) >= 4 and len(a.trust) >= 6
+
+
+def test_services_only_from_the_tenants_own_account_inside_the_window(report):
+    a = next(x for x in report if x.tenant == "tenant-a")
+    allowed = [c.what for c in a.services if c.actual == "allow"]
+    assert allowed == ["invoke from a VPC of account 222222222222"]
+    denied = {c.what for c in a.services if c.actual != "allow"}
+    assert "invoke from a VPC of account 333333333333" in denied  # tenant B's VPC
+    assert "invoke from a VPC of account 111111111111" in denied  # the owner's VPC
+    assert "invoke unsigned (anonymous)" in denied
+
+
+def test_database_user_and_trust_are_per_tenant(report):
+    for a in report:
+        connect = {c.what: c.actual for c in a.database if c.what.startswith("rds-db:connect")}
+        assert [w for w, d in connect.items() if d == "allow"] == [f"rds-db:connect as {a.db_user} ({a.tenant})"]
+        trusted = [c.what for c in a.trust if c.actual == "allow"]
+        assert trusted == [f"assume from account {a.account} with its external ID"]
+
+
+def test_the_report_states_that_the_auth_policy_does_not_govern_the_database(plans, report):
+    text = access.render(report)
+    assert access.NOT_GOVERNED.split(":")[0] in text.replace("\n  ", " ")
+    assert "No tenant reaches anything it should not." in text
+    data = json.loads(plan.as_json(plans))["access"]["owner"]
+    assert data["note"] == access.NOT_GOVERNED and data["problems"] == []
+    assert "tenant-a" in data["tenants"] and data["tenants"]["tenant-a"]["databasePath"]
+
+
+def _owner_with(plans, typ, change):
+    owner = copy.deepcopy(plans[0])
+    for r in owner.result.registrations:
+        if r.type == typ:
+            change(r)
+    return owner
+
+
+def test_an_auth_policy_without_the_source_account_condition_is_caught(plans):
+    def loosen(r):
+        document = json.loads(r.inputs["policy"])
+        del document["Statement"][0]["Condition"]["StringEquals"]["vpc-lattice-svcs:SourceVpcOwnerAccount"]
+        r.inputs["policy"] = json.dumps(document)
+
+    found = access.problems(
+        access.analyse(_owner_with(plans, "aws:vpclattice/authPolicy:AuthPolicy", loosen), plans[1:])
+    )
+    assert any(
+        "tenant-a: invoke from a VPC of account 333333333333: expected implicit-deny, got allow" in p for p in found
+    )
+
+
+def test_a_role_policy_granting_every_db_user_is_caught(plans):
+    def widen(r):
+        document = json.loads(r.inputs["policy"])
+        for statement in document["Statement"]:
+            if statement["Action"] == "rds-db:connect":
+                statement["Resource"] = statement["Resource"].rsplit("/", 1)[0] + "/*"
+        r.inputs["policy"] = json.dumps(document)
+
+    found = access.problems(access.analyse(_owner_with(plans, "aws:iam/rolePolicy:RolePolicy", widen), plans[1:]))
+    assert any(
+        "tenant-a: rds-db:connect as tenant_b_app (tenant-b): expected implicit-deny, got allow" in p for p in found
+    )
+
+
+def test_a_database_open_to_a_cidr_is_caught(plans):
+    def open_up(r):
+        r.inputs["cidrIpv4"] = "10.0.0.0/8"
+
+    owner = _owner_with(plans, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", open_up)
+    found = access.problems(access.analyse(owner, plans[1:]))
+    assert any("DB SG admits only the gateway SG" in p for p in found)
