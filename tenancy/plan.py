@@ -44,6 +44,7 @@ class StackPlan:
     error: str | None = None
     inputs_from: dict[str, str] = field(default_factory=dict)  # export fed in → the owner stack it came from
     violations: list[Any] = field(default_factory=list)
+    access: list[access.TenantAccess] | None = None  # owner stacks: what each of their tenants can reach
 
     @property
     def resources(self) -> list[Registration]:
@@ -108,7 +109,7 @@ def _policy_evaluator():
 
 
 def plan_all(root: Path = ROOT, only: list[str] | None = None, policy_config: dict | None = None) -> list[StackPlan]:
-    plans: list[StackPlan] = []
+    planned: list[StackPlan] = []
     owners: dict[str, StackPlan] = {}
     evaluate = _policy_evaluator()
     for stack in deployment_order(root):
@@ -117,9 +118,12 @@ def plan_all(root: Path = ROOT, only: list[str] | None = None, policy_config: di
             owners[stack] = plan
         if evaluate is not None and plan.result is not None:
             plan.violations = list(evaluate(plan.result.registrations, policy_config))
-        if only is None or stack in only:
-            plans.append(plan)
-    return plans
+        planned.append(plan)
+    for owner in owners.values():
+        if owner.result is not None:
+            tenants = [p for p in planned if p.kind == "tenant" and owner.name in p.inputs_from.values()]
+            owner.access = access.analyse(owner, tenants)
+    return [p for p in planned if only is None or p.name in only]
 
 
 # --- rendering for people -----------------------------------------------------------------------------------
@@ -275,12 +279,7 @@ def summary(plans: list[StackPlan]) -> str:
 
 def access_reports(plans: list[StackPlan]) -> dict[str, list[access.TenantAccess]]:
     """Per planned owner stack: the access analysis of its tenants (with the tenant stacks that read it)."""
-    reports = {}
-    for owner in plans:
-        if owner.kind == "owner" and owner.result is not None:
-            tenants = [p for p in plans if p.kind == "tenant" and owner.name in p.inputs_from.values()]
-            reports[owner.name] = access.analyse(owner, tenants)
-    return reports
+    return {p.name: p.access for p in plans if p.access is not None}
 
 
 def failed(plans: list[StackPlan]) -> bool:

@@ -100,3 +100,11 @@ def test_a_database_open_to_a_cidr_is_caught(plans):
     owner = _owner_with(plans, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", open_up)
     found = access.problems(access.analyse(owner, plans[1:]))
     assert any("DB SG admits only the gateway SG" in p for p in found)
+
+
+def test_large_tenant_sets_are_checked_against_ring_neighbours():
+    small = [f"t{i:03d}" for i in range(access.PAIRWISE_LIMIT)]
+    assert access.others(small, "t000") == small[1:]
+    large = [f"t{i:03d}" for i in range(access.PAIRWISE_LIMIT + 1)]
+    assert access.others(large, large[-1]) == large[: access.RING_NEIGHBOURS]
+    assert len(access.others(large, "t010")) == access.RING_NEIGHBOURS
