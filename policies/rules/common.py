@@ -60,6 +60,25 @@ class Rule:
     kind: str
 
 
+def _set_up(rule, name, summary, types, check, level, severity, controls, config) -> None:
+    """What ResourceRule and StackRule share: the catalogue fields, then the pulumi_policy base's own init."""
+    rule.summary = summary
+    rule.controls = tuple(controls)
+    rule.resource_types = tuple(types)  # the types it inspects (documentation and tests)
+    rule.config_properties = dict(config or {})
+    rule._check = check
+    base = ResourceValidationPolicy if isinstance(rule, ResourceValidationPolicy) else StackValidationPolicy
+    base.__init__(
+        rule,
+        name=name,
+        description=_describe(summary, controls),
+        validate=rule._validate,
+        enforcement_level=level,
+        config_schema=PolicyConfigSchema(rule.config_properties) if rule.config_properties else None,
+        severity=severity,
+    )
+
+
 class ResourceRule(ResourceValidationPolicy, Rule):
     """A resource policy for the listed types; `check(args, config, report)` sees only those types."""
 
@@ -77,19 +96,7 @@ class ResourceRule(ResourceValidationPolicy, Rule):
         controls: Sequence[str] = (),
         config: dict[str, dict[str, Any]] | None = None,
     ) -> None:
-        self.summary = summary
-        self.controls = tuple(controls)
-        self.resource_types = tuple(types)
-        self.config_properties = dict(config or {})
-        self._check = check
-        super().__init__(
-            name=name,
-            description=_describe(summary, controls),
-            validate=self._validate,
-            enforcement_level=level,
-            config_schema=PolicyConfigSchema(self.config_properties) if self.config_properties else None,
-            severity=severity,
-        )
+        _set_up(self, name, summary, types, check, level, severity, controls, config)
 
     def _validate(self, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if args.resource_type in self.resource_types:
@@ -114,19 +121,7 @@ class StackRule(StackValidationPolicy, Rule):
         controls: Sequence[str] = (),
         config: dict[str, dict[str, Any]] | None = None,
     ) -> None:
-        self.summary = summary
-        self.controls = tuple(controls)
-        self.resource_types = tuple(types)  # the types it inspects (documentation and tests)
-        self.config_properties = dict(config or {})
-        self._check = check
-        super().__init__(
-            name=name,
-            description=_describe(summary, controls),
-            validate=self._validate,
-            enforcement_level=level,
-            config_schema=PolicyConfigSchema(self.config_properties) if self.config_properties else None,
-            severity=severity,
-        )
+        _set_up(self, name, summary, types, check, level, severity, controls, config)
 
     def _validate(self, args: StackValidationArgs, report_violation: ReportViolation) -> None:
         self._check(args, _with_defaults(self.config_properties, args.get_config()), report_violation)
