@@ -108,3 +108,65 @@ def test_large_tenant_sets_are_checked_against_ring_neighbours():
     large = [f"t{i:03d}" for i in range(access.PAIRWISE_LIMIT + 1)]
     assert access.others(large, large[-1]) == large[: access.RING_NEIGHBOURS]
     assert len(access.others(large, "t010")) == access.RING_NEIGHBOURS
+
+
+# --- property: generated tenants and requests against the project's own documents -------------------------
+
+from datetime import datetime, timezone  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tenancy import documents, naming  # noqa: E402
+from tenancy.iam_eval import Request, lattice_decision  # noqa: E402
+
+OWNER = "111111111111"
+NETWORK = f"arn:aws:vpc-lattice:eu-west-1:{OWNER}:servicenetwork/sn-0123456789abcdef0"
+START, END = datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2027, 1, 1, tzinfo=timezone.utc)
+PATH = naming.role_path("acme")
+AUTH = documents.service_network_auth_policy(
+    partition="aws", owner_account_id=OWNER, role_path=PATH, not_before=START, not_after=END
+)
+ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+accounts = st.integers(200000000000, 200000000009).map(str)
+tenants = st.lists(accounts, min_size=1, max_size=5).map(lambda accts: {f"t{i}": a for i, a in enumerate(accts)})
+times = st.integers(-400, 800).map(lambda days: START.timestamp() + days * 86400 + 17)
+
+
+@settings(max_examples=2000, deadline=None, database=None)
+@given(tenants, st.data())
+def test_property_only_a_tenant_role_from_its_own_accounts_vpcs_in_the_window_is_allowed(tenant_accounts, data):
+    name = data.draw(st.sampled_from([*sorted(tenant_accounts), "impostor", "other-stack", "anonymous"]))
+    source = data.draw(st.one_of(st.sampled_from([*tenant_accounts.values(), OWNER]), accounts))
+    when = datetime.fromtimestamp(data.draw(times), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    tags = {"Team": f"Team-{name}", "TenantAccount": tenant_accounts.get(name, data.draw(accounts))}
+    if name in tenant_accounts:
+        arn, identity = f"arn:aws:iam::{OWNER}:role{PATH}acme-{name}", documents.tenant_access_policy(
+            partition="aws", region="eu-west-1", owner_account_id=OWNER, service_network_arn=NETWORK,
+            db_resource_id="db-X", db_user=name,
+        )  # fmt: skip
+    elif name == "other-stack":  # a role of another stack's tenant path, with an administrator's identity policy
+        arn, identity = f"arn:aws:iam::{OWNER}:role{naming.role_path('other')}x", ADMIN
+    else:  # an owner-account role outside the path (or nobody), holding whatever tags it likes
+        arn, identity = f"arn:aws:iam::{OWNER}:role/admin", ADMIN
+    context = {f"aws:PrincipalTag/{k}": v for k, v in tags.items()}
+    context |= {"aws:PrincipalArn": arn, "aws:PrincipalAccount": OWNER}
+    principal = None if name == "anonymous" else arn
+    request = Request(
+        "vpc-lattice-svcs:Invoke",
+        f"arn:aws:vpc-lattice:eu-west-1:{OWNER}:service/svc-0123456789abcdef0/x",
+        principal,
+        {
+            **(context if principal else {}),
+            "vpc-lattice-svcs:SourceVpcOwnerAccount": source,
+            "vpc-lattice-svcs:ServiceNetworkArn": NETWORK,
+            "aws:CurrentTime": when,
+        },
+    )
+    decision = lattice_decision(
+        identity_policies=[identity] if principal else [], auth_policies=[AUTH], request=request
+    )
+    in_window = START <= datetime.fromisoformat(when.replace("Z", "+00:00")) < END
+    expected = name in tenant_accounts and source == tenant_accounts[name] and in_window
+    assert (decision == "allow") is expected, (name, source, when, decision)
