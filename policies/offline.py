@@ -25,9 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tenancy.loading import ConfigError, load_stack_config
-from tenancy.offline import OfflineAws, ProgramError, Registration, RunResult, assumed_subnets, run_program
-from tenancy.stackfiles import load_stack_file, stack_names
+from tenancy.offline import Registration
+from tenancy.stackfiles import stack_names
 
 from .evaluation import (
     PACK_VERSION,
@@ -41,8 +40,6 @@ from .evaluation import (
 from .rules import PACK_NAME, POLICIES
 
 ROOT = Path(__file__).resolve().parent.parent
-# Accounts the offline AWS stand-in answers with when a stack file sets no expectedAccountId.
-DEFAULT_ACCOUNTS = {"owner": "111111111111", "tenant": "222222222222"}
 WIDTH = 120
 OFFLINE_NOTE = (
     "Offline the policies see each resource's declared inputs: not the provider's defaults or auto-names, and stack "
@@ -69,60 +66,25 @@ class StackCheck:
         return self.error is not None or bool(mandatory(self.violations))
 
 
-def _kind(root: Path, stack: str) -> tuple[str, dict[str, str], set[str]]:
-    config, secret = load_stack_file(root, stack)
-    return config.get("lattice-tenancy:kind", "?"), config, secret
-
-
-def deployment_order(root: Path) -> list[str]:
-    """Owner stacks first, then the others, each alphabetically (owners' exports feed the tenants)."""
-    kinds = {s: _kind(root, s)[0] for s in stack_names(root)}
-    return sorted(kinds, key=lambda s: (kinds[s] != "owner", s))
-
-
-def run_stack(root: Path, stack: str, owner_exports: Mapping[str, Mapping[str, Any]]) -> RunResult:
-    """The stack's program under mocks, with the owner exports of already planned stacks (by stack name).
-
-    Raises ConfigError or ProgramError with the message a real run would print."""
-    kind, config, secret = _kind(root, stack)
-    region = config.get("aws:region", "us-east-1")
-    model = load_stack_config(config, secret, stack)
-    account = model.expected_account_id or DEFAULT_ACCOUNTS.get(kind, DEFAULT_ACCOUNTS["owner"])
-    subnets = dict(assumed_subnets(model.network.vpc_id, list(model.network.subnet_ids), region))
-    stacks: dict[str, Mapping[str, Any]] = {}
-    if kind == "owner" and model.database.subnet_ids:
-        subnets.update(assumed_subnets(model.network.vpc_id, list(model.database.subnet_ids), region))
-    if kind == "tenant":
-        owner = model.owner_stack.rsplit("/", 1)[-1]  # <org>/<project>/<stack>
-        if owner in owner_exports:
-            stacks[model.owner_stack] = owner_exports[owner]
-    mocks = OfflineAws(account, region, subnets, stacks=stacks)
-    return run_program(config, stack=stack, secret_keys=secret, mocks=mocks)
-
-
 def check_stacks(
     root: Path = ROOT, only: Sequence[str] | None = None, config: Mapping[str, Any] | None = None
 ) -> list[StackCheck]:
     """Plan every stack (owners first) and evaluate the pack on each; `only` limits what is returned."""
+    from tenancy import plan  # the offline plan runs the stacks; this module only adds the pack's verdicts
+
     normalize_config(config)  # bad policy config fails before any stack runs
     checks: list[StackCheck] = []
-    owner_exports: dict[str, dict[str, Any]] = {}
-    for stack in deployment_order(root):
-        kind = _kind(root, stack)[0]
-        check = StackCheck(stack, kind)
-        try:
-            result = run_stack(root, stack, owner_exports)
-        except (ConfigError, ProgramError) as error:
-            check.error = str(error)
-        except Exception as error:  # e.g. the engine refusing a StackReference to a stack that isn't here
-            check.error = f"{type(error).__name__}: {error}"
-        else:
-            check.resources = result.registrations
-            check.exports = result.exports
-            if kind == "owner":
-                owner_exports[stack] = result.exports
+    owners: dict[str, plan.StackPlan] = {}
+    for stack in plan.deployment_order(root):
+        planned = plan.plan_stack(root, stack, owners)
+        if planned.kind == "owner":
+            owners[stack] = planned
+        check = StackCheck(stack, planned.kind, error=planned.error)
+        if planned.result is not None:
+            check.resources = planned.result.registrations
+            check.exports = planned.result.exports
             try:
-                check.violations = evaluate(result.registrations, config)
+                check.violations = evaluate(planned.result.registrations, config)
             except PolicyFailure as error:
                 check.error = str(error)
         if only is None or stack in only:
