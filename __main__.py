@@ -147,6 +147,7 @@ def owner(config: OwnerConfig, account: environment.Account) -> None:
     # For the owner's operators, not part of the contract.
     pulumi.export("database_master_secret_arn", database.master_secret_arn)
     pulumi.export("database_resource_id", database.instance_resource_id)
+    pulumi.export("sharing_scope", config.sharing_scope)
     pulumi.export("database_user_sql", documents.database_user_sql([t.database_user for t in config.tenants]))
     pulumi.export("access_log_group_name", audit.access_log_group_name)
     pulumi.export("audit_bucket_name", audit.bucket_name)

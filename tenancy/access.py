@@ -278,9 +278,15 @@ def problems(report: list[TenantAccess]) -> list[str]:
     ]
 
 
-def as_data(report: list[TenantAccess]) -> dict[str, Any]:
+def sharing_scope(owner: Any) -> str:
+    """The owner's own statement of who the RAM share lets reach the database port (tenancy.config.sharing_scope)."""
+    return owner.result.exports.get("sharing_scope", "") if owner.result else ""
+
+
+def as_data(report: list[TenantAccess], scope: str = "") -> dict[str, Any]:
     return {
         "note": NOT_GOVERNED,
+        "sharingScope": scope,
         "tenants": {
             a.tenant: {
                 "account": a.account,
@@ -299,11 +305,13 @@ def as_data(report: list[TenantAccess]) -> dict[str, Any]:
     }
 
 
-def render(report: list[TenantAccess], width: int = 118) -> str:
+def render(report: list[TenantAccess], scope: str = "", width: int = 118) -> str:
     import textwrap
 
     out = ["Access analysis (offline evaluation of the planned policies and rules)"]
     out.extend(textwrap.wrap(NOT_GOVERNED, width, initial_indent="  ", subsequent_indent="  "))
+    if scope:
+        out.extend(textwrap.wrap(f"Sharing scope: {scope}", width, initial_indent="  ", subsequent_indent="  "))
     for a in report:
         allowed = [c.what for c in a.services if c.actual == "allow"]
         out.append(f"  {a.tenant} (account {a.account}, team {a.team}):")

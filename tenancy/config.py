@@ -46,7 +46,12 @@ def _matching(pattern: str, hint: str, *, secret: bool = False):
     return AfterValidator(check)
 
 
-def _principal(value: str) -> str:
+def _organization_principal(value: str) -> str:
+    if re.fullmatch(r"\d{12}", value):
+        raise ValueError(
+            f"{value!r} is an account ID: the share names every tenant's account already, and an account that is no "
+            "tenant has no role and no DB user; add it to tenants, or remove it"
+        )
     if re.fullmatch(r"o-[a-z0-9]{10,32}", value):
         raise ValueError(
             f"{value!r} is a bare organization ID; RAM needs the organization ARN: "
@@ -57,20 +62,37 @@ def _principal(value: str) -> str:
             f"{value!r} is a bare OU ID; RAM needs the OU ARN: "
             f'"arn:aws:organizations::<management-account-id>:ou/o-<org-id>/{value}"'
         )
-    if not any(re.fullmatch(p, value) for p in PRINCIPAL_PATTERNS):
+    if not any(re.fullmatch(p, value) for p in ORGANIZATION_PRINCIPAL_PATTERNS):
         raise ValueError(
-            f"{value!r} is not a RAM principal this project shares with: write a 12-digit account ID "
-            '("111122223333"), an organization ARN ("arn:aws:organizations::111122223333:organization/o-exampleorgid") '
-            'or an OU ARN ("arn:aws:organizations::111122223333:ou/o-exampleorgid/ou-ab12-cdef3456")'
+            f"{value!r} is not an organization or OU ARN: write "
+            '"arn:aws:organizations::111122223333:organization/o-exampleorgid" or '
+            '"arn:aws:organizations::111122223333:ou/o-exampleorgid/ou-ab12-cdef3456"'
         )
     return value
 
 
-PRINCIPAL_PATTERNS = (
-    r"\d{12}",
+ORGANIZATION_PRINCIPAL_PATTERNS = (
     r"arn:aws[a-z-]*:organizations::\d{12}:organization/o-[a-z0-9]{10,32}",
     r"arn:aws[a-z-]*:organizations::\d{12}:ou/o-[a-z0-9]{10,32}/ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}",
 )
+
+
+def sharing_scope(principals: list[str], tenant_accounts: list[str]) -> str:
+    """In plain words, who the RAM share lets reach the database port (for the plan and the access report)."""
+    groups = [p for p in principals if ":organizations::" in p]
+    if not groups:
+        return (
+            f"The RAM share names exactly the {len(set(tenant_accounts))} tenant account(s); no other account can "
+            "create an endpoint to the service network."
+        )
+    return (
+        "ORGANIZATION-WIDE SHARING (sharing.organizationPrincipals, an opt-in): every account in "
+        + ", ".join(groups)
+        + f" — not only the {len(set(tenant_accounts))} tenant account(s) — can create an endpoint to the service "
+        "network and reach the database port. The auth policy does not govern the database: only IAM database "
+        "authentication (a tenant role's rds-db:connect to its own DB user) stands between those accounts and the data."
+    )
+
 
 # Names go into AWS resource names, so they follow the strictest rule among them: lowercase letters, digits and
 # single hyphens (Lattice and RDS reject `--` and a trailing hyphen; S3 rejects upper case).
@@ -118,7 +140,7 @@ ExternalId = Annotated[
         secret=True,
     ),
 ]
-Principal = Annotated[str, AfterValidator(_principal)]
+OrganizationPrincipal = Annotated[str, AfterValidator(_organization_principal)]
 NamePrefix = Annotated[
     str,
     _matching(
@@ -217,29 +239,78 @@ ShareableResource = Literal["serviceNetwork", "resourceConfiguration"]
 
 
 class Sharing(Strict):
-    """Who the RAM share names. Accounts outside the organization must be listed in externalAccountIds."""
+    """Who the RAM share names: every tenant's account, always; more only by explicit opt-in.
 
-    principals: list[Principal] = Field(default_factory=list)
+    organization_principals: organizations or OUs (by ARN) whose every account receives the share. An opt-in with
+        a consequence the plan states: each of those accounts can reach the database port (only IAM database
+        authentication guards the data), not only the tenants.
+    external_account_ids: tenant accounts outside the organization (or with RAM organization sharing off), which
+        receive the share as an invitation to accept; listing any turns on allowExternalPrincipals.
+    """
+
+    organization_principals: list[OrganizationPrincipal] = Field(default_factory=list)
     external_account_ids: list[AccountId] = Field(default_factory=list)
     resources: list[ShareableResource] = Field(default_factory=lambda: ["serviceNetwork"], min_length=1)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data):
+        if isinstance(data, dict) and "principals" in data:
+            raise ValueError(
+                "principals is no longer a setting: the share names every tenant's account by default. To share "
+                "with a whole organization or OU (every account in it can then reach the database port), list its "
+                "ARN under organizationPrincipals; remove principals"
+            )
+        return data
+
     @model_validator(mode="after")
     def _checks(self) -> Sharing:
-        _unique(self.principals, "principals")
+        _unique(self.organization_principals, "organizationPrincipals")
         _unique(self.external_account_ids, "externalAccountIds")
         _unique(self.resources, "resources")
         return self
+
+
+# Accounts and schemas that MySQL or RDS own (MySQL 8.4 manual "Reserved Accounts", "The mysql System Schema";
+# RDS for MySQL's rdsadmin, rdsrepladmin and rds_superuser_role). A tenant named like one would be granted a system
+# schema, or collide with an account the service manages.
+MYSQL_SYSTEM_NAMES = frozenset(
+    {"mysql", "sys", "performance_schema", "information_schema", "ndbinfo", "innodb", "tmp", "root", "rdsadmin",
+     "rdsrepladmin", "rds_superuser_role"}
+)  # fmt: skip
+# Name families the server or RDS create accounts in (mysql.sys, mysql_innodb_cluster_*, rds_*): keep clear of them.
+MYSQL_SYSTEM_PREFIXES = ("mysql", "rds")
+
+
+def system_name_problem(name: str) -> str | None:
+    """Why `name` can't be a tenant's MySQL user and schema, or None when it can."""
+    if name in MYSQL_SYSTEM_NAMES:
+        return f"{name!r} is a MySQL or RDS system account or schema"
+    prefix = next((p for p in MYSQL_SYSTEM_PREFIXES if name.startswith(p)), None)
+    if prefix:
+        return f"{name!r} starts with {prefix!r}, which MySQL and RDS use for their own accounts"
+    return None
 
 
 class Tenant(Strict):
     name: TenantName
     account_id: AccountId
     team: TeamTag
+    # The tenant's MySQL user and schema (default: the name with - as _).
     db_user: DbUser | None = None
 
     @property
     def database_user(self) -> str:
         return self.db_user or self.name.replace("-", "_")
+
+    @model_validator(mode="after")
+    def _safe_database_user(self) -> Tenant:
+        problem = system_name_problem(self.database_user)
+        if problem:
+            source = "dbUser" if self.db_user else f"dbUser (default: the name {self.name!r} with - as _)"
+            example = f"app_{self.database_user}"[:32]
+            raise ValueError(f'{source}: {problem}; set dbUser to a name of your own, e.g. "{example}"')
+        return self
 
 
 class AccessWindow(Strict):
@@ -299,8 +370,8 @@ class OwnerConfig(Strict):
         _unique([t.name for t in self.tenants], "tenants[].name")
         _unique([t.team for t in self.tenants], "tenants[].team")
         _unique([t.database_user for t in self.tenants], "tenants[].dbUser (default: the name with - as _)")
-        if self.database.master_username in {t.database_user for t in self.tenants}:
-            raise ValueError("database.masterUsername must differ from every tenant's DB user")
+        if self.database.master_username.lower() in {t.database_user for t in self.tenants}:
+            raise ValueError("database.masterUsername must differ from every tenant's DB user (tenants[].dbUser)")
         names = {t.name for t in self.tenants}
         missing = sorted(names - set(self.external_ids))
         if missing:
@@ -308,6 +379,13 @@ class OwnerConfig(Strict):
                 "externalIds has no entry for tenant(s) "
                 + ", ".join(missing)
                 + '; set each with: pulumi config set --secret --path \'externalIds["<tenant>"]\' "$(openssl rand -hex 20)"'
+            )
+        strangers = sorted(set(self.sharing.external_account_ids) - {t.account_id for t in self.tenants})
+        if strangers:
+            raise ValueError(
+                f"sharing.externalAccountIds: {', '.join(strangers)} is no tenant's account; an invitation to an "
+                "account with no role and no DB user is a typo or an over-share. Correct the ID, or add the account "
+                "to tenants first"
             )
         unknown = sorted(set(self.external_ids) - names)
         if unknown:
@@ -324,13 +402,16 @@ class OwnerConfig(Strict):
 
     @property
     def share_principals(self) -> list[str]:
-        """The RAM principals: the configured ones (default: every tenant's account) plus external accounts."""
-        base = list(self.sharing.principals) or sorted({t.account_id for t in self.tenants})
-        return base + [a for a in self.sharing.external_account_ids if a not in base]
+        """The RAM principals: every tenant's account (sorted), then any organization or OU opted into."""
+        return sorted({t.account_id for t in self.tenants}) + list(self.sharing.organization_principals)
 
     @property
     def allow_external_principals(self) -> bool:
         return bool(self.sharing.external_account_ids)
+
+    @property
+    def sharing_scope(self) -> str:
+        return sharing_scope(self.share_principals, [t.account_id for t in self.tenants])
 
 
 SecurityGroupId = Annotated[

@@ -155,15 +155,42 @@ def audit_bucket_policy(*, partition: str, bucket: str, account_id: str, trail_a
     }
 
 
+def mysql_identifier(name: str) -> str:
+    """A MySQL quoted identifier: backticks, with any backtick doubled."""
+    return "`" + name.replace("`", "``") + "`"
+
+
+def mysql_string(value: str) -> str:
+    """A MySQL string literal that means the same whether or not NO_BACKSLASH_ESCAPES is set."""
+    if "\\" in value:
+        raise ValueError(f"{value!r}: a backslash reads differently under NO_BACKSLASH_ESCAPES; refuse it upstream")
+    return "'" + value.replace("'", "''") + "'"
+
+
+def mysql_grant_schema(schema: str) -> str:
+    """The schema as a GRANT's `db.*` level that matches that schema alone.
+
+    In a schema-level GRANT, `_` and `%` are wildcards (`a_b` also matches `a1b`): escape them, and the escape
+    character itself, with a backslash (MySQL 8.4 Reference Manual, 15.7.1.6 GRANT Statement).
+    """
+    escaped = "".join("\\" + c if c in "\\_%" else c for c in schema)
+    return mysql_identifier(escaped)
+
+
 def database_user_sql(db_users: list[str]) -> list[str]:
     """MySQL statements the owner runs once as the master user: one schema and one IAM-authenticated user per
-    tenant, TLS required, privileges on its own schema only. (No Pulumi provider reaches inside the database.)"""
+    tenant, TLS required, privileges on its own schema only. (No Pulumi provider reaches inside the database.)
+
+    The names were validated by tenancy.config (a safe character set, no system names, unique); quoting and
+    wildcard escaping here make the statements exact even so.
+    """
     statements = []
     for user in db_users:
+        account = f"{mysql_string(user)}@'%'"
         statements += [
-            f"CREATE DATABASE IF NOT EXISTS `{user}`;",
-            f"CREATE USER IF NOT EXISTS '{user}'@'%' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS' REQUIRE SSL;",
-            f"GRANT ALL PRIVILEGES ON `{user}`.* TO '{user}'@'%';",
+            f"CREATE DATABASE IF NOT EXISTS {mysql_identifier(user)};",
+            f"CREATE USER IF NOT EXISTS {account} IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS' REQUIRE SSL;",
+            f"GRANT ALL PRIVILEGES ON {mysql_grant_schema(user)}.* TO {account};",
         ]
     return statements
 

@@ -235,9 +235,13 @@ def render_stack(plan: StackPlan, width: int = 120) -> str:
                 f"Contract read from stack {owner}: {handed}", width, initial_indent="  ", subsequent_indent="    "
             )
         )
+    scope = plan.result.exports.get("sharing_scope")
+    if scope:
+        out.append("")
+        out.extend(textwrap.wrap(f"Sharing scope: {scope}", width, initial_indent="  ", subsequent_indent="    "))
     out.append("\n  Outputs:")
     for key, value in sorted(plan.result.exports.items()):
-        if value is None:
+        if value is None or key == "sharing_scope":
             continue
         shown = "[secret]" if key in plan.result.secret_exports else _short(value, width - 38)
         out.append(f"    {key:<32} {shown}")
@@ -282,6 +286,11 @@ def access_reports(plans: list[StackPlan]) -> dict[str, list[access.TenantAccess
     return {p.name: p.access for p in plans if p.access is not None}
 
 
+def sharing_scopes(plans: list[StackPlan]) -> dict[str, str]:
+    """Per planned owner stack: who its RAM share lets reach the database port, in plain words."""
+    return {p.name: access.sharing_scope(p) for p in plans if p.access is not None}
+
+
 def failed(plans: list[StackPlan]) -> bool:
     violated = any(p.error or any(v.level == "mandatory" for v in p.violations) for p in plans)
     return violated or any(access.problems(r) for r in access_reports(plans).values())
@@ -324,7 +333,10 @@ def as_json(plans: list[StackPlan]) -> str:
     document = {
         "stacks": stacks,
         "estimate": estimate.for_plans(plans),
-        "access": {owner: access.as_data(report) for owner, report in access_reports(plans).items()},
+        "access": {
+            owner: access.as_data(report, sharing_scopes(plans)[owner])
+            for owner, report in access_reports(plans).items()
+        },
     }
     return json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
@@ -352,8 +364,9 @@ def main(argv: list[str] | None = None) -> int:
             print()
         print(estimate.render(plans))
         print()
-        for report in access_reports(plans).values():
-            print(access.render(report))
+        scopes = sharing_scopes(plans)
+        for owner, report in access_reports(plans).items():
+            print(access.render(report, scopes[owner]))
             print()
         print(summary(plans))
     return 1 if failed(plans) else 0

@@ -57,6 +57,13 @@ def test_the_report_states_that_the_auth_policy_does_not_govern_the_database(pla
     assert "tenant-a" in data["tenants"] and data["tenants"]["tenant-a"]["databasePath"]
 
 
+def test_the_report_and_the_plan_state_the_sharing_scope_in_plain_words(plans, report):
+    scope = "The RAM share names exactly the 2 tenant account(s); no other account can create an endpoint"
+    assert scope in access.render(report, access.sharing_scope(plans[0])).replace("\n  ", " ")
+    assert scope in plan.render_stack(plans[0]).replace("\n    ", " ")
+    assert json.loads(plan.as_json(plans))["access"]["owner"]["sharingScope"].startswith(scope)
+
+
 def _owner_with(plans, typ, change):
     owner = copy.deepcopy(plans[0])
     for r in owner.result.registrations:

@@ -74,8 +74,34 @@ def _set(values, path, value):
 
 MALFORMED = [
     # (what is wrong, path in values, bad value, key the message must name, words it must contain)
-    ("bare organization ID", ("sharing",), {"principals": ["o-abc123defg"]},
-     "lattice-tenancy:sharing.principals[0]", "organization ARN"),
+    ("bare organization ID", ("sharing",), {"organizationPrincipals": ["o-abc123defg"]},
+     "lattice-tenancy:sharing.organizationPrincipals[0]", "organization ARN"),
+    ("account ID as an organization principal", ("sharing",), {"organizationPrincipals": ["444444444444"]},
+     "lattice-tenancy:sharing.organizationPrincipals[0]", "no role and no DB user"),
+    ("the old principals key", ("sharing",), {"principals": ["222222222222"]},
+     "lattice-tenancy:sharing", "organizationPrincipals"),
+    ("invited account that is no tenant", ("sharing",), {"externalAccountIds": ["444444444444"]},
+     "lattice-tenancy: sharing.externalAccountIds", "444444444444 is no tenant's account"),
+    ("DB user a MySQL system schema", ("tenants", 0, "dbUser"), "mysql",
+     "lattice-tenancy:tenants[0]", "system account or schema"),
+    ("DB user an RDS account", ("tenants", 0, "dbUser"), "rdsadmin",
+     "lattice-tenancy:tenants[0]", "system account or schema"),
+    ("DB user in an RDS name family", ("tenants", 0, "dbUser"), "rds_tenant",
+     "lattice-tenancy:tenants[0]", "starts with 'rds'"),
+    ("tenant name whose default DB user is a system name", ("tenants", 0, "name"), "sys",
+     "lattice-tenancy:tenants[0]", "default: the name 'sys'"),
+    ("DB user longer than MySQL's 32", ("tenants", 0, "dbUser"), "t" * 33,
+     "lattice-tenancy:tenants[0].dbUser", "1-32"),
+    ("DB user with a dot", ("tenants", 0, "dbUser"), "mysql.sys",
+     "lattice-tenancy:tenants[0].dbUser", "1-32 lowercase letters, digits or underscores"),
+    ("DB user with a wildcard", ("tenants", 0, "dbUser"), "tenant%",
+     "lattice-tenancy:tenants[0].dbUser", "1-32 lowercase letters, digits or underscores"),
+    ("DB user with a quote", ("tenants", 0, "dbUser"), "a'b",
+     "lattice-tenancy:tenants[0].dbUser", "1-32 lowercase letters, digits or underscores"),
+    ("DB user equal to another tenant's", ("tenants", 1, "dbUser"), "tenant_a",
+     "lattice-tenancy: tenants[].dbUser", "repeated: tenant_a"),
+    ("DB user equal to the master user", ("tenants", 1, "dbUser"), "lattice_admin",
+     "lattice-tenancy: database.masterUsername", "must differ"),
     ("11-digit account", ("tenants", 0, "accountId"), "22222222222",
      "lattice-tenancy:tenants[0].accountId", "12 digits"),
     ("typo in a key", ("network", "subnetId"), ["subnet-0a1b2c3d4e5f60011"],
@@ -151,23 +177,28 @@ def test_all_problems_come_in_one_message(values):
     assert "tenants[0].accountId" in message and "database.port" in message
 
 
-def test_external_accounts_turn_on_external_principals(values):
-    values["sharing"] = {
-        "principals": ["arn:aws:organizations::999999999999:organization/o-exampleorg1"],
-        "externalAccountIds": ["444444444444"],
-    }
+def test_external_tenant_accounts_turn_on_external_principals(values):
+    values["sharing"] = {"externalAccountIds": ["333333333333"]}
     config = load(values)
     assert config.allow_external_principals is True
-    assert config.share_principals == [
-        "arn:aws:organizations::999999999999:organization/o-exampleorg1",
-        "444444444444",
-    ]
+    assert config.share_principals == ["222222222222", "333333333333"]
+
+
+def test_organization_sharing_is_an_opt_in_on_top_of_the_tenant_accounts(values):
+    org = "arn:aws:organizations::999999999999:organization/o-exampleorg1"
+    values["sharing"] = {"organizationPrincipals": [org]}
+    config = load(values)
+    assert config.share_principals == ["222222222222", "333333333333", org]
+    assert config.sharing_scope.startswith("ORGANIZATION-WIDE SHARING (sharing.organizationPrincipals, an opt-in)")
+    assert org in config.sharing_scope and "reach the database port" in config.sharing_scope
 
 
 def test_ou_arn_is_a_valid_principal_and_bare_ou_is_not(values):
-    values["sharing"] = {"principals": ["arn:aws:organizations::999999999999:ou/o-exampleorg1/ou-ab12-cdef3456"]}
-    assert load(values).share_principals[0].endswith("ou-ab12-cdef3456")
-    values["sharing"] = {"principals": ["ou-ab12-cdef3456"]}
+    values["sharing"] = {
+        "organizationPrincipals": ["arn:aws:organizations::999999999999:ou/o-exampleorg1/ou-ab12-cdef3456"]
+    }
+    assert load(values).share_principals[-1].endswith("ou-ab12-cdef3456")
+    values["sharing"] = {"organizationPrincipals": ["ou-ab12-cdef3456"]}
     assert "OU ARN" in error_of(values)
 
 

@@ -177,5 +177,5 @@ def test_database_user_sql_gives_each_tenant_its_own_schema_and_iam_user():
     assert sql == [
         "CREATE DATABASE IF NOT EXISTS `tenant_a`;",
         "CREATE USER IF NOT EXISTS 'tenant_a'@'%' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS' REQUIRE SSL;",
-        "GRANT ALL PRIVILEGES ON `tenant_a`.* TO 'tenant_a'@'%';",
+        "GRANT ALL PRIVILEGES ON `tenant\\_a`.* TO 'tenant_a'@'%';",
     ]

@@ -174,9 +174,10 @@ def test_share_names_the_tenant_accounts_and_the_network_only(owner_run):
     assert principals == ["222222222222", "333333333333"]
 
 
-def test_share_can_carry_the_resource_configuration_and_external_accounts(values):
+def test_share_can_carry_the_resource_configuration_external_tenants_and_an_opted_in_organization(values):
+    values["tenants"][1]["accountId"] = "444444444444"
     values["sharing"] = {
-        "principals": ["arn:aws:organizations::999999999999:organization/o-exampleorg1"],
+        "organizationPrincipals": ["arn:aws:organizations::999999999999:organization/o-exampleorg1"],
         "externalAccountIds": ["444444444444"],
         "resources": ["serviceNetwork", "resourceConfiguration"],
     }
@@ -191,9 +192,19 @@ def test_share_can_carry_the_resource_configuration_and_external_accounts(values
         p.name: p.inputs["principal"] for p in run.of_type("aws:ram/principalAssociation:PrincipalAssociation")
     }
     assert principals == {
-        "sharing-principal-o-exampleorg1": "arn:aws:organizations::999999999999:organization/o-exampleorg1",
+        "sharing-principal-222222222222": "222222222222",
         "sharing-principal-444444444444": "444444444444",
+        "sharing-principal-o-exampleorg1": "arn:aws:organizations::999999999999:organization/o-exampleorg1",
     }
+    assert run.exports["sharing_scope"].startswith("ORGANIZATION-WIDE SHARING")
+    assert "only IAM database authentication" in run.exports["sharing_scope"]
+
+
+def test_default_sharing_scope_says_only_the_tenants_can_connect(owner_run):
+    assert owner_run.exports["sharing_scope"] == (
+        "The RAM share names exactly the 2 tenant account(s); no other account can create an endpoint to the "
+        "service network."
+    )
 
 
 # --- auth ----------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tenancy import diagram, estimate, plan
+from tenancy import access, diagram, estimate, plan
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -109,18 +109,35 @@ def _repo_copy(tmp_path: Path) -> Path:
 
 def test_invalid_config_fails_the_plan_with_the_runs_message(tmp_path):
     root = _repo_copy(tmp_path)
-    owner = (
-        (root / "Pulumi.owner.yaml")
-        .read_text()
-        .replace("o-exampleorg1", "BAD")
-        .replace("\n      - arn:aws:organizations::999999999999:organization/BAD", "\n      - o-exampleorg1")
+    owner = (root / "Pulumi.owner.yaml").read_text()
+    (root / "Pulumi.owner.yaml").write_text(
+        owner.replace("organizationPrincipals: []", "organizationPrincipals: [not-an-arn]")
     )
-    (root / "Pulumi.owner.yaml").write_text(owner)
     plans = plan.plan_all(root)
-    assert "lattice-tenancy:sharing.principals[0]" in plans[0].error and "organization ARN" in plans[0].error
+    assert "lattice-tenancy:sharing.organizationPrincipals[0]" in plans[0].error, plans[0].error
+    assert "organization or OU ARN" in plans[0].error
     assert plan.failed(plans)
     # The tenant can't be planned without its owner: the same error a real run gives.
     assert "exports nothing" in plans[1].error or "unknown stack" in plans[1].error
+
+
+def test_organization_sharing_is_stated_as_an_over_share_in_the_plan_and_the_access_report(tmp_path):
+    root = _repo_copy(tmp_path)
+    org = "arn:aws:organizations::999999999999:organization/o-exampleorg1"
+    owner = (root / "Pulumi.owner.yaml").read_text()
+    (root / "Pulumi.owner.yaml").write_text(
+        owner.replace("organizationPrincipals: []", f"organizationPrincipals: [{org}]")
+    )
+    plans = plan.plan_all(root)
+    text = " ".join(plan.render_stack(plans[0]).split())
+    assert (
+        f"Sharing scope: ORGANIZATION-WIDE SHARING (sharing.organizationPrincipals, an opt-in): every account in {org}"
+        in text
+    )
+    assert "only IAM database authentication" in text
+    report = plan.access_reports(plans)["owner"]
+    assert "ORGANIZATION-WIDE SHARING" in access.render(report, plan.sharing_scopes(plans)["owner"])
+    assert not plan.failed(plans)
 
 
 def test_a_tenant_the_owner_does_not_know_fails_with_the_contract_message(tmp_path):

@@ -142,13 +142,21 @@ def test_policy_config_can_name_the_development_stacks(tmp_path, capsys):
 
 def test_sharing_outside_the_organization_needs_the_pack_to_allow_list_the_account(tmp_path, capsys):
     root = _copy_repo(
-        tmp_path, lambda text: text.replace("externalAccountIds: []", 'externalAccountIds: ["444444444444"]')
+        tmp_path, lambda text: text.replace("externalAccountIds: []", 'externalAccountIds: ["333333333333"]')
     )
     assert main(["--root", str(root), "--stack", "owner"]) == 1
     assert "ram-external-principals-allow-listed" in capsys.readouterr().out
     config = tmp_path / "policy-config.json"
     config.write_text(
-        json.dumps({"ram-external-principals-allow-listed": {"allowedExternalAccountIds": ["444444444444"]}})
+        json.dumps({"ram-external-principals-allow-listed": {"allowedExternalAccountIds": ["333333333333"]}})
+    )
+    # The share names every tenant's account, and with external principals allowed RAM can't tell the
+    # organization's accounts from others: the pack needs each named account allow-listed.
+    assert main(["--root", str(root), "--stack", "owner", "--policy-config", str(config)]) == 1
+    config.write_text(
+        json.dumps(
+            {"ram-external-principals-allow-listed": {"allowedExternalAccountIds": ["222222222222", "333333333333"]}}
+        )
     )
     assert main(["--root", str(root), "--stack", "owner", "--policy-config", str(config)]) == 0
 
