@@ -41,12 +41,12 @@ class AuthArgs:
 
 
 class Auth(pulumi.ComponentResource):
-    """The auth policy (one attribute-based statement, any number of tenants) and per-tenant roles.
+    """The auth policy (one statement, any number of tenants) and per-tenant roles bound to their own VPCs.
 
     Outputs: auth_policy (the JSON document), role_arns (tenant name → role ARN).
     Children: `<name>-policy` AuthPolicy; per tenant `<name>-<tenant>` Role (trusts the tenant's account with its
-    external ID, tagged Team and TenantAccount) and `<name>-<tenant>-access` RolePolicy (Invoke in this network,
-    rds-db:connect as the tenant's own DB user).
+    external ID, tagged Team and TenantAccount) and `<name>-<tenant>-access` RolePolicy (Invoke in this network from
+    VPCs of the tenant's own account, rds-db:connect as the tenant's own DB user).
     """
 
     def __init__(self, name: str, args: AuthArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -91,11 +91,12 @@ class Auth(pulumi.ComponentResource):
                 opts=child,
             )
             access = pulumi.Output.all(args.service_network_arn, args.db_resource_id).apply(
-                lambda values, user=tenant.database_user: documents.compact_json(
+                lambda values, user=tenant.database_user, account=tenant.account_id: documents.compact_json(
                     documents.tenant_access_policy(
                         partition=args.partition,
                         region=args.region,
                         owner_account_id=args.owner_account_id,
+                        tenant_account_id=account,
                         service_network_arn=values[0],
                         db_resource_id=values[1],
                         db_user=user,

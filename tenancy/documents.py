@@ -32,32 +32,26 @@ def service_network_auth_policy(
 ) -> Document:
     """Who may invoke services in the shared network.
 
-    One statement, whatever the number of tenants (attribute-based, so 500 tenants cost what one does):
-    the caller must be a tenant role of this stack (a role under `role_path` in the owner account, which this
-    stack creates one per configured tenant, tagged with its Team and TenantAccount), calling from a VPC owned
-    by the account that the role's TenantAccount tag names, inside the access window. Every condition must hold;
-    there is no unconditioned Allow. Session tags cannot override the role's tags: the tenant roles' trust
-    policies do not allow sts:TagSession.
+    One statement, whatever the number of tenants: the caller must be a tenant role of this stack (a role under
+    `role_path` in the owner account, which this stack creates one per configured tenant, tagged with its Team),
+    inside the access window. Every condition must hold; there is no unconditioned Allow. It uses no policy
+    variables: VPC Lattice's documentation does not say they are evaluated in auth policies. Which VPCs a tenant may
+    call from is bound in each tenant role's own identity policy instead (`tenant_access_policy`), with a literal
+    `vpc-lattice-svcs:SourceVpcOwnerAccount`; Lattice requires the identity policy and the auth policy to allow.
     """
     return {
         "Version": VERSION,
         "Statement": [
             {
-                "Sid": "TenantRolesFromTheirOwnVpcsInWindow",
+                "Sid": "TenantRolesInWindow",
                 "Effect": "Allow",
                 "Principal": {"AWS": f"arn:{partition}:iam::{owner_account_id}:root"},
                 "Action": "vpc-lattice-svcs:Invoke",
                 "Resource": "*",
                 "Condition": {
                     "ArnLike": {"aws:PrincipalArn": f"arn:{partition}:iam::{owner_account_id}:role{role_path}*"},
-                    "StringEquals": {
-                        "aws:PrincipalAccount": owner_account_id,
-                        "vpc-lattice-svcs:SourceVpcOwnerAccount": f"${{aws:PrincipalTag/{TENANT_ACCOUNT_TAG}}}",
-                    },
-                    "Null": {
-                        f"aws:PrincipalTag/{TEAM_TAG}": "false",
-                        f"aws:PrincipalTag/{TENANT_ACCOUNT_TAG}": "false",
-                    },
+                    "StringEquals": {"aws:PrincipalAccount": owner_account_id},
+                    "Null": {f"aws:PrincipalTag/{TEAM_TAG}": "false"},
                     "DateGreaterThanEquals": {"aws:CurrentTime": iso_utc(not_before)},
                     "DateLessThan": {"aws:CurrentTime": iso_utc(not_after)},
                 },
@@ -70,7 +64,7 @@ def tenant_trust_policy(*, partition: str, tenant_account_id: str, external_id: 
     """Only the tenant's own account may assume its role, and only with the tenant's external ID.
 
     Only sts:AssumeRole is allowed (not sts:TagSession), so a caller cannot replace the role's Team or
-    TenantAccount tags with session tags and so impersonate another tenant in the auth policy.
+    TenantAccount tags with session tags (they attribute requests in logs and costs to the tenant).
     """
     return {
         "Version": VERSION,
@@ -91,20 +85,26 @@ def tenant_access_policy(
     partition: str,
     region: str,
     owner_account_id: str,
+    tenant_account_id: str,
     service_network_arn: str,
     db_resource_id: str,
     db_user: str,
 ) -> Document:
-    """What a tenant role may do: invoke services of this network, and connect to the DB as its own user."""
+    """What a tenant role may do: invoke services of this network from its own account's VPCs, and connect to the
+    DB as its own user. `SourceVpcOwnerAccount` and `ServiceNetworkArn` are condition keys of the Invoke action, so
+    they hold in an identity policy (Service Authorization Reference, Amazon VPC Lattice Services)."""
     return {
         "Version": VERSION,
         "Statement": [
             {
-                "Sid": "InvokeServicesOfTheSharedNetwork",
+                "Sid": "InvokeServicesOfTheSharedNetworkFromOwnVpcs",
                 "Effect": "Allow",
                 "Action": "vpc-lattice-svcs:Invoke",
                 "Resource": f"arn:{partition}:vpc-lattice:{region}:*:service/*",
-                "Condition": {"ArnEquals": {"vpc-lattice-svcs:ServiceNetworkArn": service_network_arn}},
+                "Condition": {
+                    "ArnEquals": {"vpc-lattice-svcs:ServiceNetworkArn": service_network_arn},
+                    "StringEquals": {"vpc-lattice-svcs:SourceVpcOwnerAccount": tenant_account_id},
+                },
             },
             {
                 "Sid": "ConnectAsOwnDatabaseUser",

@@ -72,18 +72,30 @@ def _owner_with(plans, typ, change):
     return owner
 
 
-def test_an_auth_policy_without_the_source_account_condition_is_caught(plans):
+def test_a_role_policy_without_the_source_account_condition_is_caught(plans):
     def loosen(r):
         document = json.loads(r.inputs["policy"])
-        del document["Statement"][0]["Condition"]["StringEquals"]["vpc-lattice-svcs:SourceVpcOwnerAccount"]
+        for statement in document["Statement"]:
+            if statement["Action"] == "vpc-lattice-svcs:Invoke":
+                del statement["Condition"]["StringEquals"]
+        r.inputs["policy"] = json.dumps(document)
+
+    found = access.problems(access.analyse(_owner_with(plans, "aws:iam/rolePolicy:RolePolicy", loosen), plans[1:]))
+    assert any(
+        "tenant-a: invoke from a VPC of account 333333333333: expected implicit-deny, got allow" in p for p in found
+    )
+
+
+def test_an_auth_policy_without_the_role_path_condition_is_caught(plans):
+    def loosen(r):
+        document = json.loads(r.inputs["policy"])
+        del document["Statement"][0]["Condition"]["ArnLike"]
         r.inputs["policy"] = json.dumps(document)
 
     found = access.problems(
         access.analyse(_owner_with(plans, "aws:vpclattice/authPolicy:AuthPolicy", loosen), plans[1:])
     )
-    assert any(
-        "tenant-a: invoke from a VPC of account 333333333333: expected implicit-deny, got allow" in p for p in found
-    )
+    assert any("tenant-a: invoke as a non-tenant role with the same tags: expected implicit-deny" in p for p in found)
 
 
 def test_a_role_policy_granting_every_db_user_is_caught(plans):
@@ -150,8 +162,8 @@ def test_property_only_a_tenant_role_from_its_own_accounts_vpcs_in_the_window_is
     tags = {"Team": f"Team-{name}", "TenantAccount": tenant_accounts.get(name, data.draw(accounts))}
     if name in tenant_accounts:
         arn, identity = f"arn:aws:iam::{OWNER}:role{PATH}acme-{name}", documents.tenant_access_policy(
-            partition="aws", region="eu-west-1", owner_account_id=OWNER, service_network_arn=NETWORK,
-            db_resource_id="db-X", db_user=name,
+            partition="aws", region="eu-west-1", owner_account_id=OWNER, tenant_account_id=tenant_accounts[name],
+            service_network_arn=NETWORK, db_resource_id="db-X", db_user=name,
         )  # fmt: skip
     elif name == "other-stack":  # a role of another stack's tenant path, with an administrator's identity policy
         arn, identity = f"arn:aws:iam::{OWNER}:role{naming.role_path('other')}x", ADMIN

@@ -48,7 +48,7 @@ def condition_holds(operator: str, key: str, expected, context: dict) -> bool:
         return False
     actual = context[key]
     resolved = [_resolve(v, context) for v in values]
-    if operator == "StringEquals":
+    if operator in ("StringEquals", "ArnEquals"):
         return any(v is not None and actual == v for v in resolved)
     if operator == "ArnLike":
         return any(v is not None and fnmatch.fnmatchcase(actual, v) for v in resolved)
@@ -59,6 +59,21 @@ def condition_holds(operator: str, key: str, expected, context: dict) -> bool:
     if operator == "DateLessThan":
         return any(moment < b for b in bounds)
     raise AssertionError(f"operator {operator} is not modelled here")
+
+
+NETWORK = "arn:aws:vpc-lattice:eu-west-1:111111111111:servicenetwork/sn-1"
+
+
+def access_policy(tenant_account: str = TENANT_A, db_user: str = "tenant_a") -> dict:
+    return documents.tenant_access_policy(
+        partition="aws",
+        region="eu-west-1",
+        owner_account_id=OWNER,
+        tenant_account_id=tenant_account,
+        service_network_arn=NETWORK,
+        db_resource_id="db-ABC",
+        db_user=db_user,
+    )
 
 
 def admits(policy: dict, context: dict) -> bool:
@@ -84,6 +99,7 @@ def request(tenant_account=TENANT_A, source_account=TENANT_A, team="TeamA", when
         "aws:PrincipalTag/Team": team,
         "aws:PrincipalTag/TenantAccount": tenant_account,
         "vpc-lattice-svcs:SourceVpcOwnerAccount": source_account,
+        "vpc-lattice-svcs:ServiceNetworkArn": NETWORK,
         "aws:CurrentTime": when,
     }
     context.update(extra)
@@ -101,7 +117,8 @@ def request(tenant_account=TENANT_A, source_account=TENANT_A, team="TeamA", when
         ("at the window's start", request(when="2026-01-01T00:00:00Z"), True),
         ("at the window's end", request(when="2027-01-01T00:00:00Z"), False),
         ("role without a Team tag", request(team=None), False),
-        ("role without a TenantAccount tag", request(tenant_account=None), False),
+        ("role without a TenantAccount tag (no longer read)", request(tenant_account=None), True),
+        ("through another service network", request(**{"vpc-lattice-svcs:ServiceNetworkArn": NETWORK + "x"}), False),
         ("role outside the tenant path", request(**{"aws:PrincipalArn": f"arn:aws:iam::{OWNER}:role/admin"}), False),
         ("a tenant path role of another stack", request(**{"aws:PrincipalArn": f"arn:aws:iam::{OWNER}:role/lattice-tenancy/other/x"}), False),
         ("principal in another account", request(**{"aws:PrincipalAccount": TENANT_A}), False),
@@ -109,8 +126,21 @@ def request(tenant_account=TENANT_A, source_account=TENANT_A, team="TeamA", when
                               "vpc-lattice-svcs:SourceVpcOwnerAccount": TENANT_A}, False),
     ],
 )  # fmt: skip
-def test_auth_policy_admits_exactly_tenant_roles_from_their_own_vpcs_in_the_window(case, context, allowed):
-    assert admits(auth_policy(), context) is allowed, case
+def test_auth_and_identity_policy_admit_exactly_tenant_roles_from_their_own_vpcs_in_the_window(case, context, allowed):
+    # Lattice with AWS_IAM: the caller's identity policy AND the auth policy must allow. The caller is the role of
+    # the tenant whose account the (former) TenantAccount tag names, or tenant A's when it has none.
+    identity = access_policy(context.get("aws:PrincipalTag/TenantAccount", TENANT_A))
+    assert (admits(auth_policy(), context) and admits(identity, context)) is allowed, case
+
+
+def test_the_auth_policy_uses_no_policy_variables_and_the_identity_policy_names_the_account_literally():
+    assert "${" not in documents.compact_json(auth_policy())
+    invoke = access_policy(TENANT_B)["Statement"][0]
+    assert invoke["Condition"]["StringEquals"] == {"vpc-lattice-svcs:SourceVpcOwnerAccount": TENANT_B}
+    assert "${" not in documents.compact_json(access_policy())
+    # The auth policy alone no longer binds the source VPC; the identity policy does.
+    from_b = request(TENANT_A, TENANT_B)
+    assert admits(auth_policy(), from_b) and not admits(access_policy(TENANT_A), from_b)
 
 
 def test_auth_policy_has_no_unconditioned_allow_and_names_no_tenant():
@@ -141,17 +171,11 @@ def test_trust_policy_trusts_only_the_tenant_account_with_its_external_id():
 
 
 def test_access_policy_is_scoped_to_the_network_and_the_tenants_own_db_user():
-    doc = documents.tenant_access_policy(
-        partition="aws",
-        region="eu-west-1",
-        owner_account_id=OWNER,
-        service_network_arn="arn:aws:vpc-lattice:eu-west-1:111111111111:servicenetwork/sn-1",
-        db_resource_id="db-ABC",
-        db_user="tenant_a",
-    )
+    doc = access_policy()
     invoke, connect = doc["Statement"]
     assert invoke["Action"] == "vpc-lattice-svcs:Invoke"
     assert invoke["Condition"]["ArnEquals"]["vpc-lattice-svcs:ServiceNetworkArn"].endswith("sn-1")
+    assert invoke["Condition"]["StringEquals"]["vpc-lattice-svcs:SourceVpcOwnerAccount"] == TENANT_A
     assert connect["Action"] == "rds-db:connect"
     assert connect["Resource"] == "arn:aws:rds-db:eu-west-1:111111111111:dbuser:db-ABC/tenant_a"
     assert all("*" not in s["Action"] for s in doc["Statement"])

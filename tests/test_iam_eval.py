@@ -955,8 +955,9 @@ def test_recipe_with_an_organization_guard(org, expected):
     assert lattice_decision(identity_policies=[INVOKE_ACCESS], auth_policies=[guarded], request=request_) == expected
 
 
-def test_this_projects_auth_policy_admits_exactly_tenant_roles_from_their_own_vpcs():
-    """tenancy.documents' auth policy under the evaluator (a cross-check of test_documents' small model)."""
+def test_this_projects_policies_admit_exactly_tenant_roles_from_their_own_vpcs():
+    """tenancy.documents' auth policy and tenant access policy under the evaluator (a cross-check of
+    test_documents' small model): the identity policy binds the source account, the auth policy the role and window."""
     policy = documents.service_network_auth_policy(
         partition="aws",
         owner_account_id=OWNER,
@@ -964,25 +965,38 @@ def test_this_projects_auth_policy_admits_exactly_tenant_roles_from_their_own_vp
         not_before=datetime(2026, 1, 1, tzinfo=timezone.utc),
         not_after=datetime(2027, 1, 1, tzinfo=timezone.utc),
     )
+    network = f"arn:aws:vpc-lattice:eu-west-1:{OWNER}:servicenetwork/sn-0123456789abcdef0"
+    access = documents.tenant_access_policy(
+        partition="aws",
+        region="eu-west-1",
+        owner_account_id=OWNER,
+        tenant_account_id=TENANT,
+        service_network_arn=network,
+        db_resource_id="db-X",
+        db_user="tenant_a",
+    )
     role = f"arn:aws:iam::{OWNER}:role{naming.role_path('acme-db')}acme-db-tenant-a"
 
-    def decision(caller=role, **overrides):
+    def decision(caller=role, identity=access, **overrides):
         context = {
             "aws:PrincipalArn": caller,
             "aws:PrincipalAccount": OWNER,
             "aws:PrincipalTag/Team": "TeamA",
-            "aws:PrincipalTag/TenantAccount": TENANT,
             "vpc-lattice-svcs:SourceVpcOwnerAccount": TENANT,
+            "vpc-lattice-svcs:ServiceNetworkArn": network,
             "aws:CurrentTime": "2026-06-01T12:00:00Z",
             **overrides,
         }
         context = {k: v for k, v in context.items() if v is not None}
         request = Request(INVOKE, f"{SERVICE}/rates", caller, context)
-        return lattice_decision(identity_policies=[INVOKE_ACCESS], auth_policies=[policy], request=request)
+        return lattice_decision(identity_policies=[identity], auth_policies=[policy], request=request)
 
     assert decision() == "allow"
     assert decision(**{"vpc-lattice-svcs:SourceVpcOwnerAccount": OTHER}) == "implicit-deny"
-    assert decision(**{"aws:PrincipalTag/TenantAccount": None}) == "implicit-deny"
+    assert decision(**{"vpc-lattice-svcs:SourceVpcOwnerAccount": None}) == "implicit-deny"  # absent key: deny
+    assert decision(**{"vpc-lattice-svcs:ServiceNetworkArn": network + "1"}) == "implicit-deny"
+    # The auth policy alone admits any tenant role from anywhere: the identity policy is what binds the VPCs.
+    assert decision(identity=INVOKE_ACCESS, **{"vpc-lattice-svcs:SourceVpcOwnerAccount": OTHER}) == "allow"
     assert decision(**{"aws:PrincipalTag/Team": None}) == "implicit-deny"
     assert decision(**{"aws:CurrentTime": "2027-01-01T00:00:00Z"}) == "implicit-deny"
     assert decision(f"arn:aws:iam::{OWNER}:role/admin") == "implicit-deny"
