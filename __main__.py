@@ -175,6 +175,7 @@ def tenant(config: TenantStackConfig, account: environment.Account) -> None:
             mode=config.connection,
             service_network_arn=contract.service_network_arn,
             resource_configuration_arn=contract.resource_configuration_arn,
+            association_dns_name=contract.database_dns_name,
             share_arn=contract.resource_share_arn if config.acceptance == "invite" else None,
             tags=tags,
         ),
@@ -187,7 +188,8 @@ def tenant(config: TenantStackConfig, account: environment.Account) -> None:
     # Lattice's private DNS answers for the RDS host name in this VPC: connect to it, sign IAM tokens for it.
     pulumi.export("database_host", contract.database_address)
     pulumi.export("database_port", contract.database_port)
-    pulumi.export("database_lattice_dns_name", contract.database_dns_name)
+    # The Lattice name that resolves in this VPC in this connection mode (the endpoint's own, or the association's).
+    pulumi.export("database_lattice_dns_name", connection.database_dns_name)
     pulumi.export("database_user", contract.tenant_db_users[config.tenant])
     pulumi.export("role_arn", contract.tenant_role_arns[config.tenant])
     pulumi.export("connection", config.connection)

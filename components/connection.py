@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
+
+from tenancy import naming
 
 
 @dataclass(frozen=True)
@@ -21,7 +23,9 @@ class ConnectionArgs:
     mode: "endpoint" (service-network VPC endpoint), "association" (service-network VPC association) or
         "resource" (resource VPC endpoint to the shared resource configuration only).
     service_network_arn: the owner's network, by ARN (an ID does not resolve across accounts).
-    resource_configuration_arn: the owner's database resource configuration (used in "resource" mode).
+    resource_configuration_arn: the owner's database resource configuration (the resource of "resource" mode, and
+        the association to look up the endpoint's DNS name for).
+    association_dns_name: the owner's `snra-…` name for the database (what "association" mode resolves).
     share_arn: the owner's RAM share to accept, or None where the organization shares without invitations.
     tags: tags for every taggable child.
     """
@@ -34,14 +38,26 @@ class ConnectionArgs:
     mode: Literal["endpoint", "association", "resource"]
     service_network_arn: pulumi.Input[str]
     resource_configuration_arn: pulumi.Input[str]
+    association_dns_name: pulumi.Input[str] | None
     share_arn: pulumi.Input[str] | None
     tags: dict[str, str]
+
+
+def _field(value: Any, key: str) -> Any:
+    # Invoke results arrive as output types or, nested in lists, as plain dicts with the same snake_case keys.
+    return value.get(key) if isinstance(value, dict) else getattr(value, key, None)
+
+
+def _arn_and_dns_name(association: Any) -> tuple[str, str | None]:
+    entries = _field(association, "dns_entries") or []
+    return _field(association, "associated_resource_arn"), _field(entries[0], "dns_name") if entries else None
 
 
 class Connection(pulumi.ComponentResource):
     """The tenant VPC's way into the owner's service network.
 
-    Outputs: security_group_id, endpoint_id (endpoint and resource modes), association_id (association mode).
+    Outputs: security_group_id, endpoint_id (endpoint and resource modes), association_id (association mode),
+    database_dns_name (the Lattice DNS name of the database that resolves in this VPC, per mode).
     Children: `<name>-accepter` ResourceShareAccepter (only when share_arn is given), `<name>-sg` SecurityGroup,
     `<name>-<client sg>-<port>` SecurityGroupIngressRule per client group and port, and `<name>-endpoint`
     VpcEndpoint (type ServiceNetwork or Resource) or `<name>-association` ServiceNetworkVpcAssociation, after the
@@ -100,6 +116,19 @@ class Connection(pulumi.ComponentResource):
                 opts=after_acceptance,
             )
             self.endpoint_id = endpoint.id
+            associations = aws.vpc.get_endpoint_associations_output(
+                vpc_endpoint_id=endpoint.id, opts=pulumi.InvokeOutputOptions(parent=self)
+            )
+            self.database_dns_name = pulumi.Output.all(
+                associations.associations, args.resource_configuration_arn
+            ).apply(
+                lambda values: naming.connectable_dns_name(
+                    args.mode,
+                    resource_configuration_arn=values[1],
+                    association_dns_name=None,
+                    endpoint_associations=[_arn_and_dns_name(a) for a in values[0] or []],
+                )
+            )
         else:
             association = aws.vpclattice.ServiceNetworkVpcAssociation(
                 f"{name}-association",
@@ -110,6 +139,7 @@ class Connection(pulumi.ComponentResource):
                 opts=after_acceptance,
             )
             self.association_id = association.id
+            self.database_dns_name = pulumi.Output.from_input(args.association_dns_name)
 
         self.security_group_id = self.security_group.id
         self.register_outputs(
@@ -117,5 +147,6 @@ class Connection(pulumi.ComponentResource):
                 "security_group_id": self.security_group_id,
                 "endpoint_id": self.endpoint_id,
                 "association_id": self.association_id,
+                "database_dns_name": self.database_dns_name,
             }
         )

@@ -195,6 +195,11 @@ class Database(pulumi.ComponentResource):
             f"{name}-sn-association",
             resource_configuration_identifier=self.resource_configuration.id,
             service_network_identifier=args.service_network_id,
+            # Explicitly true. For an ARN-type configuration AWS documents private DNS as "true and immutable", and
+            # this association's flag overrides the endpoint's and the VPC association's (no hosted zone for the
+            # RDS host name in tenant VPCs without it). pulumi_aws sends the flag only when set and defaults it to
+            # false, which contradicts what AWS reports: a perpetual diff, or a replacement (there is no Update API).
+            private_dns_enabled=True,
             tags=args.tags,
             opts=child,
         )

@@ -59,3 +59,28 @@ def access_log_group(prefix: str) -> str:
 def principal_label(principal: str) -> str:
     """A stable, readable resource-name suffix for a RAM principal: the account ID, o-… or ou-… ID."""
     return principal.rsplit("/", 1)[-1]
+
+
+def connectable_dns_name(
+    mode: str,
+    *,
+    resource_configuration_arn: str,
+    association_dns_name: str | None,
+    endpoint_associations: list[tuple[str, str | None]],
+) -> str | None:
+    """The VPC Lattice DNS name a client in the tenant VPC can use for the database, per connection mode.
+
+    association: the owner's service-network resource association name (`snra-…`), which resolves in every VPC
+        associated with the network.
+    endpoint, resource: the endpoint's own name for the resource (`vpce-…-snra-…`, `vpce-…`): a service-network
+        endpoint does not answer for the association's `snra-…` name (terraform-provider-aws#41261). The
+        endpoint's associations come from `aws.vpc.get_endpoint_associations` as (associated resource ARN, DNS
+        name) pairs; a service-network endpoint has one per resource in the network, so pick by ARN.
+    None while AWS has not yet reported a name (the association is still pending).
+    """
+    if mode == "association":
+        return association_dns_name
+    for resource_arn, dns_name in endpoint_associations:
+        if resource_arn == resource_configuration_arn and dns_name:
+            return dns_name
+    return None

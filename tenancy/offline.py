@@ -58,6 +58,8 @@ class OfflineAws(pulumi_mocks.Mocks):
         self.subnets = dict(subnets or {})
         # Other stacks' outputs, by fully qualified name, for StackReference reads.
         self.stacks = {name: dict(outputs) for name, outputs in (stacks or {}).items()}
+        # VPC endpoints created in this run, by ID, for the endpoint-associations lookup.
+        self.endpoints: dict[str, dict[str, Any]] = {}
 
     # Provider functions ------------------------------------------------------------------------------------
     def call(self, args: pulumi_mocks.MockCallArgs):
@@ -79,7 +81,44 @@ class OfflineAws(pulumi_mocks.Mocks):
                 "availabilityZoneId": fact.availability_zone_id,
                 "availabilityZone": f"{self.region}{'abc'[int(fact.availability_zone_id[-1]) - 1]}",
             }
+        if token == "aws:vpc/getEndpointAssociations:getEndpointAssociations":
+            return {
+                "vpcEndpointId": a["vpcEndpointId"],
+                "associations": self._endpoint_associations(a["vpcEndpointId"]),
+            }
         raise NotImplementedError(f"offline AWS has no answer for {token}; add it to tenancy/offline.py")
+
+    def _endpoint_associations(self, endpoint_id: str) -> list[dict[str, Any]]:
+        """What DescribeVpcEndpointAssociations reports: one association per resource the endpoint reaches, each
+        with the endpoint's own DNS name for it (`vpce-…-snra-…` through a service network, `vpce-…` directly)."""
+        endpoint = self.endpoints.get(endpoint_id)
+        if endpoint is None:
+            raise Exception(f"InvalidVpcEndpointId.NotFound: the VPC endpoint '{endpoint_id}' does not exist")
+        if endpoint.get("vpcEndpointType") == "Resource":
+            resources = [(endpoint["resourceConfigurationArn"], endpoint_id)]
+        else:
+            network = endpoint.get("serviceNetworkArn")
+            resources = [
+                (outputs["resource_configuration_arn"], f"{endpoint_id}-{_fake_id('snra', endpoint_id + rcfg)}")
+                for outputs in self.stacks.values()
+                if outputs.get("service_network_arn") == network and (rcfg := outputs.get("resource_configuration_arn"))
+            ]
+        return [
+            {
+                "id": _fake_id("vpce-rsc-asc", arn),
+                "associatedResourceArn": arn,
+                "associatedResourceAccessibility": "Accessible",
+                "dnsEntries": [
+                    {
+                        "dnsName": f"{label}.{arn.rsplit('/', 1)[-1]}.4232ccc.vpc-lattice-rsc.{self.region}.on.aws",
+                        "hostedZoneId": "Z0OFFLINEVPCE",
+                    }
+                ],
+                "privateDnsEntries": [],
+                **({"serviceNetworkArn": endpoint["serviceNetworkArn"]} if "serviceNetworkArn" in endpoint else {}),
+            }
+            for arn, label in resources
+        ]
 
     # Resources ---------------------------------------------------------------------------------------------
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
@@ -165,7 +204,9 @@ class OfflineAws(pulumi_mocks.Mocks):
         if typ == "aws:cloudwatch/logGroup:LogGroup":
             return {"id": s["name"], "arn": self._arn("logs", f"log-group:{s['name']}")}
         if typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
-            return {"id": _fake_id("vpce", seed)}
+            endpoint_id = _fake_id("vpce", seed)
+            self.endpoints[endpoint_id] = dict(s)
+            return {"id": endpoint_id}
         if typ == "pulumi:pulumi:StackReference":
             stack = s.get("name", name)
             if stack not in self.stacks:

@@ -58,3 +58,30 @@ def test_the_longest_prefix_is_one_the_config_accepts():
 )
 def test_principal_labels_are_readable_and_distinct(principal, label):
     assert naming.principal_label(principal) == label
+
+
+RCFG = "arn:aws:vpc-lattice:eu-west-1:111111111111:resourceconfiguration/rcfg-0db"
+OTHER_RCFG = "arn:aws:vpc-lattice:eu-west-1:111111111111:resourceconfiguration/rcfg-0other"
+
+
+@pytest.mark.parametrize(
+    ("mode", "associations", "expected"),
+    [
+        ("association", [], "snra-0.rcfg-0db.vpc-lattice-rsc.eu-west-1.on.aws"),
+        ("endpoint", [(OTHER_RCFG, "vpce-1-snra-9.rcfg-0other.x.on.aws"), (RCFG, "vpce-1-snra-2.rcfg-0db.x.on.aws")],
+         "vpce-1-snra-2.rcfg-0db.x.on.aws"),
+        ("resource", [(RCFG, "vpce-1.rcfg-0db.x.on.aws")], "vpce-1.rcfg-0db.x.on.aws"),
+        ("endpoint", [(OTHER_RCFG, "vpce-1-snra-9.rcfg-0other.x.on.aws")], None),  # not reported (yet)
+        ("endpoint", [(RCFG, None)], None),  # pending: no DNS entry yet
+    ],
+)  # fmt: skip
+def test_the_connectable_dns_name_is_picked_per_mode_and_by_resource_arn(mode, associations, expected):
+    assert (
+        naming.connectable_dns_name(
+            mode,
+            resource_configuration_arn=RCFG,
+            association_dns_name="snra-0.rcfg-0db.vpc-lattice-rsc.eu-west-1.on.aws",
+            endpoint_associations=associations,
+        )
+        == expected
+    )

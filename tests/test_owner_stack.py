@@ -132,6 +132,8 @@ def test_resource_configuration_is_associated_by_id_with_the_network(owner_run):
     snra = owner_run.one(SNRA)
     assert snra.inputs["resourceConfigurationIdentifier"].startswith("rcfg-"), snra.urn  # ID, not ARN
     assert snra.inputs["serviceNetworkIdentifier"].startswith("sn-")
+    # Set, and true: AWS fixes it at true for ARN configurations, and the provider would otherwise assume false.
+    assert snra.inputs.get("privateDnsEnabled") is True, snra.urn
 
 
 # --- security groups -----------------------------------------------------------------------------------------

@@ -155,11 +155,39 @@ def test_exports_tell_the_application_how_to_connect(values, owner):
     exports = run_tenant(values, owner).exports
     assert exports["database_host"] == owner["database_address"]
     assert exports["database_port"] == 3306
-    assert exports["database_lattice_dns_name"] == owner["database_dns_name"]
     assert exports["database_user"] == owner["tenant_db_users"]["tenant-a"] == "tenant_a"
     assert exports["role_arn"] == owner["tenant_role_arns"]["tenant-a"]
     assert exports["region"] == REGION and exports["endpoint_id"].startswith("vpce-")
     assert "external_id" not in exports
+
+
+@pytest.fixture(scope="module")
+def rcfg_sharing_owner() -> dict[str, Any]:
+    values = owner_values()
+    values["sharing"] = {"resources": ["serviceNetwork", "resourceConfiguration"]}
+    return run_owner(values).exports
+
+
+@pytest.mark.parametrize("connection", ["endpoint", "association", "resource"])
+def test_the_exported_lattice_dns_name_is_the_one_that_resolves_in_this_connection_mode(
+    values, rcfg_sharing_owner, connection
+):
+    owner = rcfg_sharing_owner
+    values["connection"] = connection
+    run = run_tenant(values, owner)
+    name = run.exports["database_lattice_dns_name"]
+    rcfg_id = owner["resource_configuration_arn"].rsplit("/", 1)[-1]
+    if connection == "association":
+        # A VPC associated with the network resolves the owner's service-network resource association name.
+        assert name == owner["database_dns_name"] and name.startswith("snra-")
+    else:
+        # An endpoint answers only for its own names (vpce-…-snra-… through a network, vpce-… for a resource),
+        # read back from DescribeVpcEndpointAssociations for this endpoint and this resource configuration.
+        endpoint_id = run.exports["endpoint_id"]
+        assert name.startswith(f"{endpoint_id}-snra-" if connection == "endpoint" else f"{endpoint_id}.")
+        assert f".{rcfg_id}." in name and name != owner["database_dns_name"]
+    # Private DNS: the RDS host name itself resolves in the tenant VPC in every mode.
+    assert run.exports["database_host"] == owner["database_address"]
 
 
 def test_external_id_is_exported_only_as_a_secret(values, owner):
