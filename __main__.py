@@ -14,17 +14,21 @@ from tenancy.contract import CONTRACT_VERSION, ContractError, OwnerContract, che
 from tenancy.loading import ConfigError, load_stack_config, runtime_config
 
 
-def load() -> tuple[OwnerConfig | TenantStackConfig, environment.Account]:
-    """The validated config and the account it deploys to; a user error ends the run with one clear message."""
+def load() -> tuple[OwnerConfig | TenantStackConfig, environment.Account, list[environment.SubnetFacts]]:
+    """The validated config, the account it deploys to and its subnets; a user error ends the run with one message."""
     try:
         config = load_stack_config(*runtime_config(), stack=pulumi.get_stack())
         account = environment.current_account()
-        problems = environment.stack_problems(config, account)
-        if problems:
-            raise ConfigError("invalid stack configuration:\n" + "\n".join(f"  {p}" for p in problems))
+        subnets = environment.describe_subnets(list(config.network.subnet_ids))
+        fail_on(environment.stack_problems(config, account, subnets))
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
-    return config, account
+    return config, account, subnets
+
+
+def fail_on(problems: list[str]) -> None:
+    if problems:
+        raise ConfigError("invalid stack configuration:\n" + "\n".join(f"  {p}" for p in problems))
 
 
 def owner_contract(config: TenantStackConfig, account: environment.Account) -> OwnerContract:
@@ -43,7 +47,7 @@ def owner_contract(config: TenantStackConfig, account: environment.Account) -> O
         raise pulumi.RunError(str(error)) from None
 
 
-def owner(config: OwnerConfig, account: environment.Account) -> None:
+def owner(config: OwnerConfig, account: environment.Account, subnets: list[environment.SubnetFacts]) -> None:
     prefix = config.name_prefix
     tags = {**config.tags, "ManagedBy": "pulumi/lattice-tenancy", "LatticeTenancyStack": pulumi.get_stack()}
 
@@ -141,6 +145,7 @@ def owner(config: OwnerConfig, account: environment.Account) -> None:
     pulumi.export("database_dns_name", database.dns_name)
     pulumi.export("database_port", database.port)
     pulumi.export("database_address", database.address)
+    pulumi.export("resource_gateway_az_ids", environment.zone_ids(subnets))
     pulumi.export("tenant_account_ids", {t.name: t.account_id for t in config.tenants})
     pulumi.export("tenant_role_arns", auth.role_arns)
     pulumi.export("tenant_db_users", {t.name: t.database_user for t in config.tenants})
@@ -154,7 +159,7 @@ def owner(config: OwnerConfig, account: environment.Account) -> None:
     pulumi.export("trail_arn", audit.trail_arn)
 
 
-def tenant(config: TenantStackConfig, account: environment.Account) -> None:
+def tenant(config: TenantStackConfig, account: environment.Account, subnets: list[environment.SubnetFacts]) -> None:
     contract = owner_contract(config, account)
     needs = "resourceConfiguration" if config.connection == "resource" else "serviceNetwork"
     if needs not in contract.shared_resources:
@@ -163,6 +168,10 @@ def tenant(config: TenantStackConfig, account: environment.Account) -> None:
             f"{', '.join(contract.shared_resources)}. Choose another connection, or ask the platform team to add "
             f"{needs} to the owner's sharing.resources."
         )
+    try:
+        fail_on(environment.tenant_problems(config, contract, subnets))
+    except ConfigError as error:
+        raise pulumi.RunError(str(error)) from None
     tags = {**config.tags, "ManagedBy": "pulumi/lattice-tenancy", "LatticeTenancyStack": pulumi.get_stack()}
     connection = Connection(
         "connection",
@@ -200,8 +209,8 @@ def tenant(config: TenantStackConfig, account: environment.Account) -> None:
         pulumi.export("external_id", pulumi.Output.secret(config.external_id))
 
 
-config, account = load()
+config, account, subnets = load()
 if isinstance(config, OwnerConfig):
-    owner(config, account)
+    owner(config, account, subnets)
 else:
-    tenant(config, account)
+    tenant(config, account, subnets)

@@ -1,6 +1,9 @@
 """The owner stack's exports: the typed contract tenant stacks read through a StackReference.
 
-Bump CONTRACT_VERSION when a field is removed or changes meaning; tenants refuse a version they don't know.
+Bump CONTRACT_VERSION when a field is added that tenants need, or one is removed or changes meaning; tenants
+refuse a version they don't know, saying which side runs the older release.
+
+Versions: 1 — the first release. 2 — adds `resource_gateway_az_ids` (tenants check their subnets against it).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-CONTRACT_VERSION = "1"
+CONTRACT_VERSION = "2"
 
 
 class OwnerContract(BaseModel):
@@ -35,6 +38,9 @@ class OwnerContract(BaseModel):
     database_port: int
     # The RDS endpoint's own host name: IAM auth tokens and TLS certificates are issued for it.
     database_address: str
+    # Availability Zone IDs (e.g. euw1-az1) of the resource gateway's subnets: a tenant endpoint gets network
+    # interfaces only in these. IDs, not names: AZ names map differently in each account.
+    resource_gateway_az_ids: list[str]
     # Per tenant, keyed by tenant name.
     tenant_account_ids: dict[str, str]
     tenant_role_arns: dict[str, str]
@@ -42,6 +48,13 @@ class OwnerContract(BaseModel):
 
 
 CONTRACT_KEYS = tuple(OwnerContract.model_fields)
+
+
+def _version_number(version: object) -> int:
+    try:
+        return int(str(version))
+    except ValueError:
+        return -1
 
 
 class ContractError(Exception):
@@ -66,11 +79,23 @@ def check_contract(
             "or correct ownerStack to its <organization>/lattice-tenancy/<stack> name."
         )
     version = outputs.get("contract_version")
+    if version is None:
+        kind = "a lattice-tenancy tenant stack" if "database_user" in outputs or "connection" in outputs else "a stack"
+        raise ContractError(
+            f"{where}: names {kind} that publishes no owner contract (no contract_version export), not an owner "
+            "stack. Set ownerStack to the platform team's owner stack, <organization>/lattice-tenancy/<owner stack>."
+        )
     if version != CONTRACT_VERSION:
+        older = _version_number(version) < _version_number(CONTRACT_VERSION)
+        side = (
+            "the owner runs an older lattice-tenancy release: ask the platform team to upgrade it and run "
+            "`pulumi up -s <owner stack>`, then rerun this stack"
+            if older
+            else "this checkout is older than the owner's release: update it (git pull) and rerun"
+        )
         raise ContractError(
             f"{where}: the owner publishes contract version {version!r}, this program reads version "
-            f"{CONTRACT_VERSION!r}. Run the same lattice-tenancy release on both sides (update this checkout, or "
-            "ask the platform team which release the owner runs)."
+            f"{CONTRACT_VERSION!r}; {side}. Both sides must run the same lattice-tenancy release."
         )
     missing = [k for k in CONTRACT_KEYS if outputs.get(k) is None]
     if missing:

@@ -31,12 +31,63 @@ def current_account() -> Account:
     return Account(account_id=identity.account_id, region=region.region, partition=partition.partition)
 
 
+@dataclass(frozen=True)
+class VpcFacts:
+    vpc_id: str
+    dns_support: bool
+    dns_hostnames: bool
+
+
 def describe_subnets(subnet_ids: list[str]) -> list[SubnetFacts]:
     facts = []
     for subnet_id in subnet_ids:
         subnet = aws.ec2.get_subnet(id=subnet_id)
         facts.append(SubnetFacts(subnet_id, subnet.vpc_id, subnet.availability_zone_id))
     return facts
+
+
+def describe_vpc(vpc_id: str) -> VpcFacts:
+    vpc = aws.ec2.get_vpc(id=vpc_id)
+    return VpcFacts(vpc_id, bool(vpc.enable_dns_support), bool(vpc.enable_dns_hostnames))
+
+
+def zone_ids(subnets: list[SubnetFacts]) -> list[str]:
+    """The Availability Zone IDs (not names: names map differently in each account) the subnets span, sorted."""
+    return sorted({s.availability_zone_id for s in subnets})
+
+
+def vpc_dns_problems(key: str, vpc: VpcFacts) -> list[str]:
+    """Why VPC Lattice's private DNS (the RDS host name inside the tenant VPC) would not resolve there."""
+    off = [
+        name
+        for name, on in (("enableDnsSupport", vpc.dns_support), ("enableDnsHostnames", vpc.dns_hostnames))
+        if not on
+    ]
+    if not off:
+        return []
+    fixes = "; ".join(
+        f"aws ec2 modify-vpc-attribute --vpc-id {vpc.vpc_id} --{'enable-dns-support' if a == 'enableDnsSupport' else 'enable-dns-hostnames'} "
+        "'{\"Value\":true}'"
+        for a in off
+    )
+    return [
+        f"{key}: {vpc.vpc_id} has {' and '.join(off)} off, so VPC Lattice's private DNS for the database can't resolve "
+        f"in it; turn {'them' if len(off) > 1 else 'it'} on ({fixes}) or in the VPC's settings, then rerun"
+    ]
+
+
+def zone_overlap_problems(key: str, subnets: list[SubnetFacts], gateway_zone_ids: list[str]) -> list[str]:
+    """Subnets in an AZ the owner's resource gateway does not use: an endpoint gets no network interface there."""
+    outside = [s for s in subnets if s.availability_zone_id not in gateway_zone_ids]
+    if not outside:
+        return []
+    listed = ", ".join(f"{s.subnet_id} ({s.availability_zone_id})" for s in outside)
+    return [
+        f"{key}: {listed} {'is' if len(outside) == 1 else 'are'} in an Availability Zone the owner's resource gateway "
+        f"does not use, so the endpoint would get no network interface there; use subnets in AZ IDs "
+        f"{', '.join(gateway_zone_ids)} (AZ IDs, not names: names differ between accounts — see "
+        "`aws ec2 describe-subnets --query 'Subnets[].[SubnetId,AvailabilityZoneId]'`)"
+    ]
 
 
 def subnet_problems(key: str, vpc_id: str, subnets: list[SubnetFacts]) -> list[str]:
@@ -64,12 +115,17 @@ def account_problems(key: str, expected: str | None, actual: Account) -> list[st
     return []
 
 
-def stack_problems(config, account: Account) -> list[str]:
-    """Everything about a stack's config that only the AWS account can tell (empty when all is well)."""
+def stack_problems(config, account: Account, subnets: list[SubnetFacts]) -> list[str]:
+    """Everything about a stack's config that only the AWS account can tell (empty when all is well).
+
+    `subnets`: the facts about `network.subnetIds`, looked up once by the caller (the owner exports their AZ IDs).
+    """
     ns = "lattice-tenancy"
     problems = account_problems(f"{ns}:expectedAccountId", config.expected_account_id, account)
     network = config.network
-    problems += subnet_problems(f"{ns}:network.subnetIds", network.vpc_id, describe_subnets(network.subnet_ids))
+    problems += subnet_problems(f"{ns}:network.subnetIds", network.vpc_id, subnets)
+    if config.kind == "tenant":
+        problems += vpc_dns_problems(f"{ns}:network.vpcId", describe_vpc(network.vpc_id))
     if config.kind == "owner":
         for key, arn in (
             ("database.kmsKeyArn", config.database.kms_key_arn),
@@ -84,6 +140,20 @@ def stack_problems(config, account: Account) -> list[str]:
         problems += subnet_problems(
             f"{ns}:database.subnetIds", network.vpc_id, describe_subnets(config.database.subnet_ids)
         )
+    return problems
+
+
+def tenant_problems(config, contract, subnets: list[SubnetFacts]) -> list[str]:
+    """What a tenant's config gets wrong given the owner's contract (its own keys named; empty when all is well)."""
+    ns = "lattice-tenancy"
+    problems = []
+    if contract.database_port in config.service_ports:
+        problems.append(
+            f"{ns}:servicePorts: {contract.database_port} is the owner's database port, which the endpoint's "
+            "security group opens to the clients already; remove it (servicePorts lists Lattice service ports only)"
+        )
+    if config.connection in ("endpoint", "resource"):
+        problems += zone_overlap_problems(f"{ns}:network.subnetIds", subnets, contract.resource_gateway_az_ids)
     return problems
 
 

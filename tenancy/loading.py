@@ -27,16 +27,30 @@ def raw_namespace(config: Mapping[str, str], namespace: str = PROJECT) -> dict[s
     Pulumi hands every value over as a string; objects and lists arrive JSON-encoded.
     """
     values: dict[str, Any] = {}
+    empty = []
     for full_key, value in config.items():
         ns, _, key = full_key.partition(":")
         if ns != namespace or not key:
             continue
-        if isinstance(value, str) and value[:1] in "{[":
+        if value == "":
+            # `key: ""` (or `pulumi config set key ""`): no value to validate, and not the default either.
+            empty.append(full_key)
+            continue
+        if isinstance(value, str) and value[0] in "{[":
             try:
                 value = json.loads(value)
             except json.JSONDecodeError as exc:
                 raise ConfigError(f"{full_key}: is not valid JSON/YAML structure ({exc.msg})") from None
         values[key] = value
+    if empty:
+        raise ConfigError(
+            "invalid stack configuration:\n"
+            + "\n".join(
+                f"  {k}: is set to an empty string; write a value, or remove the key to use its default "
+                f"(pulumi config rm {k.partition(':')[2]})"
+                for k in sorted(empty)
+            )
+        )
     return values
 
 

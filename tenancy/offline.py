@@ -37,6 +37,12 @@ class SubnetFact:
     availability_zone_id: str
 
 
+@dataclass(frozen=True)
+class VpcFact:
+    dns_support: bool = True
+    dns_hostnames: bool = True
+
+
 def assumed_subnets(vpc_id: str, subnet_ids: list[str], region: str) -> dict[str, SubnetFact]:
     """Offline stand-in for subnets named in a stack file: in the configured VPC, spread over AZs 1, 2, 3."""
     short = "".join(part[0] for part in region.split("-")[:-1]) + region.split("-")[-1]
@@ -52,8 +58,11 @@ class OfflineAws(pulumi_mocks.Mocks):
         region: str = "eu-west-1",
         subnets: Mapping[str, SubnetFact] | None = None,
         stacks: Mapping[str, Mapping[str, Any]] | None = None,
+        vpcs: Mapping[str, VpcFact] | None = None,
     ) -> None:
         self.account_id = account_id
+        # VPC attributes by ID; a VPC not listed has DNS support and host names on (the console's default).
+        self.vpcs = dict(vpcs or {})
         self.region = region
         self.subnets = dict(subnets or {})
         # Other stacks' outputs, by fully qualified name, for StackReference reads.
@@ -79,7 +88,17 @@ class OfflineAws(pulumi_mocks.Mocks):
                 "id": a["id"],
                 "vpcId": fact.vpc_id,
                 "availabilityZoneId": fact.availability_zone_id,
-                "availabilityZone": f"{self.region}{'abc'[int(fact.availability_zone_id[-1]) - 1]}",
+                "availabilityZone": f"{self.region}{'abcdefgh'[int(fact.availability_zone_id[-1]) - 1]}",
+            }
+        if token == "aws:ec2/getVpc:getVpc":
+            fact = self.vpcs.get(a.get("id"), VpcFact())
+            return {
+                "id": a["id"],
+                "arn": self._arn("ec2", f"vpc/{a['id']}"),
+                "enableDnsSupport": fact.dns_support,
+                "enableDnsHostnames": fact.dns_hostnames,
+                "cidrBlock": "10.0.0.0/16",
+                "ownerId": self.account_id,
             }
         if token == "aws:vpc/getEndpointAssociations:getEndpointAssociations":
             return {

@@ -85,6 +85,13 @@ def plan_stack(root: Path, stack: str, owners: dict[str, StackPlan]) -> StackPla
     plan = StackPlan(stack, kind, account, region)
     if kind == "tenant":
         owner = _owner_for(model.owner_stack, owners)
+        if owner is not None and owner.error is not None:
+            # The tenant's own reason: it can't be planned without its owner (whose message is shown there).
+            plan.error = (
+                f"not planned: lattice-tenancy:ownerStack ({model.owner_stack}) names stack {owner.name}, which could "
+                f"not be planned (its error is shown under stack {owner.name}); fix that stack first"
+            )
+            return plan
         if owner is not None and owner.result is not None:
             stacks[model.owner_stack] = owner.result.exports
             plan.inputs_from = {key: owner.name for key in sorted(owner.result.exports)}

@@ -159,6 +159,14 @@ def test_external_ids_in_clear_are_refused(values):
     assert "--secret" in message
 
 
+@pytest.mark.parametrize("key", ["namePrefix", "profile", "expectedAccountId", "network"])
+def test_an_empty_string_is_named_as_empty_not_as_bad_json(values, key):
+    values[key] = ""
+    message = error_of(values)
+    assert f"lattice-tenancy:{key}: is set to an empty string" in message and f"pulumi config rm {key}" in message
+    assert "JSON" not in message
+
+
 def test_missing_kind_says_what_to_write(values):
     del values["kind"]
     message = error_of(values)

@@ -43,7 +43,7 @@ def test_json_is_complete_and_stable_byte_for_byte(plans):
         resource
     )
     assert resource["inputs"]["storageEncrypted"] is True and resource["options"]["protect"] is True
-    assert owner["exports"]["contract_version"] == "1"
+    assert owner["exports"]["contract_version"] == "2"
     assert document["estimate"]["totalSeconds"] > 0
 
 
@@ -117,8 +117,10 @@ def test_invalid_config_fails_the_plan_with_the_runs_message(tmp_path):
     assert "lattice-tenancy:sharing.organizationPrincipals[0]" in plans[0].error, plans[0].error
     assert "organization or OU ARN" in plans[0].error
     assert plan.failed(plans)
-    # The tenant can't be planned without its owner: the same error a real run gives.
-    assert "exports nothing" in plans[1].error or "unknown stack" in plans[1].error
+    # The tenant can't be planned without its owner, and says so in its own words (not the owner's message).
+    assert plans[1].error.startswith("not planned: lattice-tenancy:ownerStack (acme/lattice-tenancy/owner)")
+    assert "could not be planned (its error is shown under stack owner)" in plans[1].error
+    assert "organizationPrincipals" not in plans[1].error
 
 
 def test_organization_sharing_is_stated_as_an_over_share_in_the_plan_and_the_access_report(tmp_path):

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tenancy.offline import OfflineAws, ProgramError, RunResult, SubnetFact, run_program
+from tenancy.offline import OfflineAws, ProgramError, RunResult, SubnetFact, VpcFact, run_program
 from tests.conftest import REGION, SECRET_KEYS, as_pulumi_config, owner_values, run_owner
 
 OWNER_STACK = "acme/lattice-tenancy/owner"
@@ -217,9 +217,85 @@ def test_unknown_tenant_says_to_ask_the_owner(values, owner):
     assert "tenant-a, tenant-b" in message
 
 
-def test_incompatible_contract_version_says_to_align_releases(values, owner):
-    message = program_error(values, {**owner, "contract_version": "2"})
-    assert "contract version '2'" in message and "reads version '1'" in message
+def test_an_owner_on_the_previous_release_is_told_to_upgrade(values, owner):
+    release_1 = {k: v for k, v in owner.items() if k != "resource_gateway_az_ids"} | {"contract_version": "1"}
+    message = program_error(values, release_1)
+    assert "contract version '1'" in message and "reads version '2'" in message
+    assert "the owner runs an older lattice-tenancy release" in message and "upgrade" in message
+
+
+def test_an_owner_on_a_newer_release_tells_the_tenant_to_update(values, owner):
+    message = program_error(values, {**owner, "contract_version": "3"})
+    assert "this checkout is older than the owner's release" in message
+
+
+def test_an_owner_stack_that_is_a_tenant_stack_is_named_as_such(values, owner):
+    tenant_exports = run_tenant(values, owner).exports
+    message = program_error(values, tenant_exports)
+    assert "lattice-tenancy:ownerStack (acme/lattice-tenancy/owner)" in message
+    assert "names a lattice-tenancy tenant stack" in message and "not an owner stack" in message
+    assert "contract version" not in message
+
+
+# --- what the tenant's account and the owner's contract tell about the tenant's config ---------------------
+
+
+def run_with(values, owner_exports, *, subnets=None, vpcs=None) -> RunResult:
+    return run_program(
+        as_pulumi_config(values),
+        stack="tenant-a",
+        mocks=OfflineAws(
+            TENANT_ACCOUNT, REGION, subnets or TENANT_SUBNETS, stacks={OWNER_STACK: owner_exports}, vpcs=vpcs
+        ),
+    )
+
+
+def error_with(values, owner_exports, **kwargs) -> str:
+    with pytest.raises(ProgramError) as caught:
+        run_with(values, owner_exports, **kwargs)
+    assert [r.urn for r in caught.value.registrations if not r.is_read] == []
+    return str(caught.value)
+
+
+def test_the_contract_carries_the_gateways_zone_ids(owner):
+    assert owner["resource_gateway_az_ids"] == ["euw1-az1", "euw1-az2"]
+
+
+@pytest.mark.parametrize("connection", ["endpoint", "resource"])
+def test_subnets_in_zones_the_gateway_does_not_use_are_refused_with_the_ids_that_work(
+    values, rcfg_sharing_owner, connection
+):
+    values["connection"] = connection
+    subnets = {**TENANT_SUBNETS, "subnet-0b1b2c3d4e5f60022": SubnetFact(TENANT_VPC, "euw1-az3")}
+    message = error_with(values, rcfg_sharing_owner, subnets=subnets)
+    assert (
+        "lattice-tenancy:network.subnetIds: subnet-0b1b2c3d4e5f60022 (euw1-az3) is in an Availability Zone" in message
+    )
+    assert "use subnets in AZ IDs euw1-az1, euw1-az2" in message
+
+
+def test_an_association_has_no_interfaces_so_its_subnets_need_no_common_zone(values, owner):
+    values["connection"] = "association"
+    subnets = {s: SubnetFact(TENANT_VPC, f"euw1-az{i + 4}") for i, s in enumerate(TENANT_SUBNETS)}
+    assert run_with(values, owner, subnets=subnets).one(SNVA)
+
+
+@pytest.mark.parametrize(
+    ("support", "hostnames", "named"),
+    [(False, True, "enableDnsSupport off"), (True, False, "enableDnsHostnames off"),
+     (False, False, "enableDnsSupport and enableDnsHostnames off")],
+)  # fmt: skip
+def test_a_vpc_without_dns_support_or_host_names_is_refused_with_the_fix(values, owner, support, hostnames, named):
+    message = error_with(values, owner, vpcs={TENANT_VPC: VpcFact(support, hostnames)})
+    assert f"lattice-tenancy:network.vpcId: {TENANT_VPC} has {named}" in message
+    assert f"aws ec2 modify-vpc-attribute --vpc-id {TENANT_VPC}" in message
+
+
+def test_a_service_port_equal_to_the_database_port_is_refused_naming_the_tenants_key(values, owner):
+    values["servicePorts"] = [443, 3306]
+    message = error_with(values, owner)
+    assert "lattice-tenancy:servicePorts: 3306 is the owner's database port" in message
+    assert "database.port" not in message
 
 
 def test_owner_without_exports_says_to_deploy_it_first(values):
