@@ -51,11 +51,14 @@ class Audit(pulumi.ComponentResource):
     def __init__(self, name: str, args: AuditArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("lattice-tenancy:audit:Audit", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        # Fixed names (the trail ARN guards the bucket policy; the log group name is in the README and exports):
+        # a replacement deletes the old one first, or the new one's name collides.
+        replace_by_deleting = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
 
         self.trail_arn: pulumi.Output[str] | None = None
         self.bucket_name: pulumi.Output[str] | None = None
         if args.trail:
-            self._create_trail(name, args, child)
+            self._create_trail(name, args, child, replace_by_deleting)
 
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-access-logs",
@@ -63,7 +66,7 @@ class Audit(pulumi.ComponentResource):
             retention_in_days=args.log_retention_days,
             kms_key_id=args.kms_key_arn,
             tags=args.tags,
-            opts=child,
+            opts=replace_by_deleting,
         )
         # RESOURCE logs cover the database path (resource configurations); SERVICE logs cover HTTP services.
         for log_type in ("RESOURCE", "SERVICE"):
@@ -85,7 +88,9 @@ class Audit(pulumi.ComponentResource):
             }
         )
 
-    def _create_trail(self, name: str, args: AuditArgs, child: pulumi.ResourceOptions) -> None:
+    def _create_trail(
+        self, name: str, args: AuditArgs, child: pulumi.ResourceOptions, replace_by_deleting: pulumi.ResourceOptions
+    ) -> None:
         bucket_name = naming.audit_bucket(args.name_prefix, args.account_id, args.region)
         trail_name = naming.trail(args.name_prefix)
         trail_arn = documents.trail_arn(
@@ -98,8 +103,9 @@ class Audit(pulumi.ComponentResource):
             # Production keeps the audit record even through a destroy; development may empty it.
             force_destroy=not args.protect,
             tags=args.tags,
-            # The audit record outlives a `pulumi destroy` of a production stack.
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            # The audit record outlives a `pulumi destroy` of a production stack. S3 names are global, so a
+            # replacement deletes first (and fails, safely, while the bucket holds logs and force_destroy is off).
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, delete_before_replace=True),
         )
         public_access = aws.s3.BucketPublicAccessBlock(
             f"{name}-bucket-public-access",
@@ -160,7 +166,9 @@ class Audit(pulumi.ComponentResource):
             enable_logging=True,
             kms_key_id=args.kms_key_arn,
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, encryption, versioning, ownership]),
+            opts=pulumi.ResourceOptions.merge(
+                replace_by_deleting, pulumi.ResourceOptions(depends_on=[policy, encryption, versioning, ownership])
+            ),
         )
         self.trail_arn = trail.arn
         self.bucket_name = bucket.id

@@ -52,6 +52,9 @@ class Auth(pulumi.ComponentResource):
     def __init__(self, name: str, args: AuthArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("lattice-tenancy:auth:Auth", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        # Fixed names (role ARNs are in the contract; an inline policy is named per role): a replacement must
+        # delete the old one first, or the new role's name collides and the old policy's deletion removes the new.
+        replace_by_deleting = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
         role_path = naming.role_path(args.name_prefix)
 
         self.auth_policy = documents.compact_json(
@@ -88,7 +91,7 @@ class Auth(pulumi.ComponentResource):
                     documents.TEAM_TAG: tenant.team,
                     documents.TENANT_ACCOUNT_TAG: tenant.account_id,
                 },
-                opts=child,
+                opts=replace_by_deleting,
             )
             access = pulumi.Output.all(args.service_network_arn, args.db_resource_id).apply(
                 lambda values, user=tenant.database_user, account=tenant.account_id: documents.compact_json(
@@ -104,7 +107,11 @@ class Auth(pulumi.ComponentResource):
                 )
             )
             aws.iam.RolePolicy(
-                f"{name}-{tenant.name}-access", name="lattice-tenancy-access", role=role.id, policy=access, opts=child
+                f"{name}-{tenant.name}-access",
+                name="lattice-tenancy-access",
+                role=role.id,
+                policy=access,
+                opts=replace_by_deleting,
             )
             self.role_arns[tenant.name] = role.arn
 

@@ -74,7 +74,7 @@ class Connection(pulumi.ComponentResource):
 
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
-            name=f"{args.name_prefix}-lattice",
+            name_prefix=naming.security_group_prefix(args.name_prefix, "lattice"),
             description="VPC Lattice: shared resources, from the listed client security groups only",
             vpc_id=args.vpc_id,
             tags={**args.tags, "Name": f"{args.name_prefix}-lattice"},

@@ -77,11 +77,13 @@ class Database(pulumi.ComponentResource):
             description="Private subnets of the shared tenant database",
             subnet_ids=args.subnet_ids,
             tags=args.tags,
-            opts=child,
+            # Only a new name replaces it, and a new name prefix replaces the instance too: both go first. (A name
+            # prefix instead would move the instance between subnet groups of one VPC, which RDS does not do.)
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
         parameters = aws.rds.ParameterGroup(
             f"{name}-params",
-            name=identifier,
+            name_prefix=naming.database_group_prefix(args.name_prefix),
             family=f"mysql{args.engine_version}",
             description="Shared tenant database: TLS required, slow query log",
             parameters=[{"name": k, "value": v} for k, v in sorted(PARAMETERS.items())],
@@ -90,7 +92,7 @@ class Database(pulumi.ComponentResource):
         )
         options = aws.rds.OptionGroup(
             f"{name}-options",
-            name=identifier,
+            name_prefix=naming.database_group_prefix(args.name_prefix),
             engine_name="mysql",
             major_engine_version=args.engine_version,
             option_group_description="Shared tenant database: audit log of connections, grants and schema changes",
@@ -105,7 +107,7 @@ class Database(pulumi.ComponentResource):
         )
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
-            name=f"{args.name_prefix}-db",
+            name_prefix=naming.security_group_prefix(args.name_prefix, "db"),
             description="Shared tenant database: MySQL from the Lattice resource gateway only",
             vpc_id=args.vpc_id,
             tags={**args.tags, "Name": f"{args.name_prefix}-db"},
@@ -172,8 +174,10 @@ class Database(pulumi.ComponentResource):
             skip_final_snapshot=False,
             final_snapshot_identifier=naming.final_snapshot(args.name_prefix),
             tags=args.tags,
-            # In production Pulumi also refuses to delete or replace it until `protect` is lifted.
-            opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protected),
+            # In production Pulumi also refuses to delete or replace it until `protect` is lifted. Elsewhere a
+            # replacement (e.g. a new KMS key) deletes it first, keeping the final snapshot: the identifier is fixed
+            # (tenants' tokens and TLS name its host), so the new instance could not be created beside the old one.
+            opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protected, delete_before_replace=True),
         )
 
         # Type ARN: Lattice resolves the instance by its ARN and follows its endpoint across fail-overs,

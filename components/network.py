@@ -55,7 +55,7 @@ class Network(pulumi.ComponentResource):
         # database component adds its rule the gateway can reach nothing.
         self.gateway_security_group = aws.ec2.SecurityGroup(
             f"{name}-gateway-sg",
-            name=f"{args.name_prefix}-gateway",
+            name_prefix=naming.security_group_prefix(args.name_prefix, "gateway"),
             description="VPC Lattice resource gateway: egress to shared resources only",
             vpc_id=args.vpc_id,
             tags={**args.tags, "Name": f"{args.name_prefix}-gateway"},

@@ -26,6 +26,18 @@ def database(prefix: str) -> str:
     return f"{prefix}-db"  # RDS identifier ≤63
 
 
+def security_group_prefix(prefix: str, role: str) -> str:
+    # A prefix, not a name: the provider appends a unique suffix, so a replacement can be created before the old
+    # group is deleted (EC2 rejects a second group with the same name in a VPC).
+    return f"{prefix}-{role}-"
+
+
+def database_group_prefix(prefix: str) -> str:
+    # Parameter and option groups: a new engine family or major version replaces them, and the old group can't be
+    # deleted first while the instance still uses it; with a prefix the new one is created beside it.
+    return f"{prefix}-db-"
+
+
 def final_snapshot(prefix: str) -> str:
     return f"{prefix}-db-final"
 

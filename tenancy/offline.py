@@ -142,6 +142,11 @@ class OfflineAws(pulumi_mocks.Mocks):
     # Resources ---------------------------------------------------------------------------------------------
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
         state = dict(args.inputs)
+        if "namePrefix" in state and "name" not in state:
+            # The provider completes a name prefix with a 26-character unique suffix (a timestamp and a counter);
+            # offline the suffix is derived from the resource, so plans stay byte-stable.
+            digits = str(int(hashlib.sha256(f"{args.typ}/{args.name}".encode()).hexdigest(), 16))[:26]
+            state["name"] = state["namePrefix"] + digits
         computed = self._computed(args.typ, args.name, state)
         resource_id = computed.pop("id", None) or f"{args.name}-id"
         return resource_id, {**state, **computed}

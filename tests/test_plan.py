@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import subprocess
@@ -170,3 +171,62 @@ def test_the_command_exits_non_zero_without_a_traceback_on_errors(tmp_path):
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     assert "tenant-a: FAILED" in done.stdout
+
+
+# --- replacements that can't collide ---------------------------------------------------------------------------
+
+# Inputs that hold a resource's own physical name (wire names), and what each type's name is unique within.
+PHYSICAL_NAME_INPUTS = ("name", "identifier", "bucket", "functionName", "topicName", "alarmName", "dashboardName")
+# Types whose name input is not their own unique physical name: the `bucket` of an S3 attachment names its
+# bucket; RAM share names need not be unique (CreateResourceShare accepts duplicates).
+NAME_IS_NOT_UNIQUE = {
+    "aws:ram/resourceShare:ResourceShare",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:s3/bucketLogging:BucketLogging",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+}
+
+
+def fixed_name_resources_without_a_replacement_strategy(planned) -> list[str]:
+    found = []
+    for stack in planned:
+        for r in stack.resources:
+            if not r.custom or r.is_read or r.type in NAME_IS_NOT_UNIQUE:
+                continue
+            fixed = [k for k in PHYSICAL_NAME_INPUTS if k in r.inputs]
+            if fixed and not r.delete_before_replace:
+                found.append(f"{stack.name}: {r.type} {r.name} ({', '.join(fixed)})")
+    return found
+
+
+def test_every_fixed_name_resource_in_the_plan_can_be_replaced(plans, tmp_path):
+    # Every stack file, plus the modes and options the shipped files don't use.
+    root = _repo_copy(tmp_path)
+    owner = (root / "Pulumi.owner.yaml").read_text()
+    (root / "Pulumi.owner.yaml").write_text(
+        owner.replace("associateOwnerVpc: false", "associateOwnerVpc: true").replace(
+            "resources: [serviceNetwork]", "resources: [serviceNetwork, resourceConfiguration]"
+        )
+    )
+    tenant = (root / "Pulumi.tenant-a.yaml").read_text()
+    for mode in ("association", "resource"):
+        (root / f"Pulumi.tenant-{mode}.yaml").write_text(tenant.replace("connection: endpoint", f"connection: {mode}"))
+    variants = plan.plan_all(root)
+    assert all(p.error is None for p in variants), [p.error for p in variants]
+    assert fixed_name_resources_without_a_replacement_strategy([*plans, *variants]) == []
+
+
+def test_the_replacement_check_finds_a_fixed_name_without_a_strategy(plans):
+    broken = copy.deepcopy(plans[:1])
+    trail = next(r for r in broken[0].result.registrations if r.type == "aws:cloudtrail/trail:Trail")
+    trail.delete_before_replace = False
+    sg = next(r for r in broken[0].result.registrations if r.type == "aws:ec2/securityGroup:SecurityGroup")
+    sg.inputs["name"] = sg.inputs.pop("namePrefix") + "fixed"
+    assert fixed_name_resources_without_a_replacement_strategy(broken) == [
+        "owner: aws:cloudtrail/trail:Trail audit-trail (name)",
+        f"owner: aws:ec2/securityGroup:SecurityGroup {sg.name} (name)",
+    ]
