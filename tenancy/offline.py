@@ -45,7 +45,18 @@ class VpcFact:
 
 def assumed_subnets(vpc_id: str, subnet_ids: list[str], region: str) -> dict[str, SubnetFact]:
     """Offline stand-in for subnets named in a stack file: in the configured VPC, spread over AZs 1, 2, 3."""
-    short = "".join(part[0] for part in region.split("-")[:-1]) + region.split("-")[-1]
+    area, *directions, number = region.split("-")
+    # AWS's AZ ID convention: eu-west-1 → euw1, ap-northeast-1 → apne1, us-east-1 → use1.
+    codes = {"north": "n", "south": "s", "east": "e", "west": "w", "central": "c"}
+
+    def code(word: str) -> str:
+        for half in ("north", "south"):
+            if word.startswith(half) and word != half:
+                return codes[half] + code(word[len(half) :])
+        return codes.get(word, word[0])
+
+    direction = "".join(code(d) for d in directions)
+    short = f"{area}{direction}{number}"
     return {s: SubnetFact(vpc_id, f"{short}-az{i % 3 + 1}") for i, s in enumerate(subnet_ids)}
 
 
