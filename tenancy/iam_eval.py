@@ -12,12 +12,19 @@ Sources (IAM User Guide, https://docs.aws.amazon.com/IAM/latest/UserGuide/ + pag
 - set operators: reference_policies_condition-single-vs-multi-valued-context-keys.html (was …multi-value-conditions)
 - variables, defaults, ${*} ${?} ${$}: reference_policies_variables.html
 - Principal/NotPrincipal: reference_policies_elements_principal.html, reference_policies_elements_notprincipal.html
+- variables in Resource only after the fifth colon: reference_policies_variables.html#policy-vars-resourceelement
+- Id only in resource-based policies: reference_policies_elements_id.html
 - VPC Lattice: https://docs.aws.amazon.com/vpc-lattice/latest/ug/auth-policies.html ("How authorization works")
 
 Where the documentation leaves room, this module chooses (and its tests pin down):
 - a variable whose key is absent (no default) matches nothing: false for StringEquals, true for StringNotEquals;
 - a multivalued request value without a set operator matches if any of its values does (negated: if none does);
-- NotPrincipal exempts an IAM caller only if both its account and itself are listed; it needs Deny;
+- NotPrincipal exempts an IAM caller only if both its account and itself are listed, a role session only if its
+  account, its role and that very session are (listing the role exempts none of its sessions); it needs Deny;
+- a policy variable before the fifth colon of a Resource/NotResource pattern (partition, service, region, account;
+  any variable in a pattern with fewer than five colons) makes the policy invalid (ValueError), not literal text;
+  condition values of the ARN operators keep taking variables anywhere, as the variables page allows;
+- an identity-based policy with a top-level Id is refused like one with a Principal; resource-based ones keep Id;
 - Bool takes policy variables (the operators page says so, the variables page says not);
 - an all-digit date is epoch seconds (so the W3C year-only form "2025" is not a year); no zone means UTC;
 - an ARN condition value must have six colon-separated parts once variables are set aside.
@@ -389,21 +396,29 @@ def _principal_matches(principals: dict[str, tuple[str, ...]], caller: str | Non
 def _not_principal_exempts(principals: dict[str, tuple[str, ...]], caller: str | None) -> bool:
     """Whether a NotPrincipal list exempts the caller.
 
-    AWS checks the account, then the role or user ("you must also specify the account ARN of the principal
-    that is not denied. Otherwise, the policy might deny access to the entire account", …_notprincipal.html):
-    an IAM caller is exempt only when both its account and itself are listed.
+    AWS checks each level in turn (…_notprincipal.html): "you must also specify the account ARN of the not-denied
+    principal. Otherwise, the policy might deny access to the entire account"; for a session, "AWS might validate
+    the account first, then the role, and then the assumed-role user", which "is identified by the role session
+    name", and "Principals must always name a specific session". So an IAM caller is exempt only when its account
+    and itself are listed, and a role session only when its account, its role and that session all are: unlike in
+    Principal, a role ARN here does not stand for the role's sessions.
     """
     if "*" in principals.get("AWS", ()):
         return True
     if caller is None:
         return False
-    entries = [(kind, entry) for kind, values in principals.items() for entry in values]
-    named = any(_names(e, caller) if kind == "AWS" else e == caller for kind, e in entries)
     account = _account_of(caller)
-    if account is None:
-        return named
-    listed = any(kind == "AWS" and (m := _ACCOUNT_ENTRY.fullmatch(e)) and account in m.groups() for kind, e in entries)
-    return listed and (named or caller.endswith(":root"))
+    if account is None:  # a service, a web identity provider, ...: the caller itself must be listed
+        return any(caller in entries for entries in principals.values())
+    aws = principals.get("AWS", ())
+    if not any((m := _ACCOUNT_ENTRY.fullmatch(e)) and account in m.groups() for e in aws):
+        return False
+    if caller.endswith(":root"):
+        return True
+    session = _SESSION.fullmatch(caller)
+    if session and not any((role := _ROLE.fullmatch(e)) and role.groups() == session.groups() for e in aws):
+        return False
+    return caller in aws
 
 
 @dataclass(frozen=True)
@@ -418,6 +433,24 @@ class _Statement:
     resources: tuple[str, ...] | None
     not_resource: bool
     conditions: tuple[_Condition, ...]
+
+
+def _check_resource_variables(resource: str, variables: bool) -> None:
+    """A Resource/NotResource pattern takes policy variables only after the fifth colon of its own text.
+
+    "You can use a policy variable in the Resource element, but only in the resource portion of the ARN. This
+    portion of the ARN appears after the fifth colon (:). You can't use a variable to replace parts of the ARN
+    before the fifth colon, such as the service or account." (reference_policies_variables.html). The page doesn't
+    say what AWS then does; read literally, the text would never match, so a Deny would quietly never apply and a
+    NotResource would cover everything: such a policy is refused. A colon inside `${...}` is not counted, and a
+    pattern with no fifth colon (`*/${aws:username}`) has no resource portion to hold a variable.
+    """
+    colons = 0
+    for is_policy, text in _resolve(resource, None, variables) or ():
+        if is_policy:
+            colons += text.count(":")
+        elif colons < 5:
+            raise ValueError(f"a policy variable in a Resource ARN must come after its fifth colon: {resource!r}")
 
 
 def _compile_statement(statement: Any, check_principal: bool, variables: bool) -> _Statement:
@@ -444,7 +477,7 @@ def _compile_statement(statement: Any, check_principal: bool, variables: bool) -
     if resources is not None:
         resources = _values(resources, "Resource")
         for resource in resources:
-            _resolve(resource, None, variables)
+            _check_resource_variables(resource, variables)
     block = statement.get("Condition", {})
     if not isinstance(block, Mapping) or not all(isinstance(keys, Mapping) and keys for keys in block.values()):
         raise ValueError(f"Condition must map operators to maps of keys to values: {block!r}")
@@ -469,6 +502,9 @@ def _compile(text: str, check_principal: bool) -> tuple[tuple[_Statement, ...], 
     policy = json.loads(text)
     if not isinstance(policy, dict) or "Statement" not in policy or not set(policy) <= {"Version", "Id", "Statement"}:
         raise ValueError(f"a policy is a map with Statement (and Version, Id): {text}")
+    if "Id" in policy and not check_principal:
+        # "ID is allowed in resource-based policies, but not in identity-based policies." (…elements_id.html)
+        raise ValueError(f"an identity-based policy takes no Id: {text}")
     version = policy.get("Version", "2008-10-17")
     if version not in ("2012-10-17", "2008-10-17"):
         raise ValueError(f"unknown policy Version {version!r}")

@@ -248,6 +248,8 @@ VARIABLE_CASES = [
     case("${?} is a literal ?", {"StringLike": {"k": "a${?}"}}, {"k": "a?"}, True),
     case("${?} is no wildcard", {"StringLike": {"k": "a${?}"}}, {"k": "ab"}, False),
     case("${$} is a literal $", {"StringEquals": {"k": "${$}{x}"}}, {"k": "${x}"}, True),
+    # Unlike Resource, a condition value may hold a variable anywhere: "You can use a policy variable for Condition
+    # values in any condition that involves the string operators or the ARN operators" (…variables.html#policy-vars-conditionelement)
     case("variable in ArnLike", {"ArnLike": {"a": "arn:aws:iam::${aws:PrincipalAccount}:role/*"}}, {"a": ROLE, "aws:PrincipalAccount": TENANT}, True),
     case("variable in ArnLike, other account", {"ArnLike": {"a": "arn:aws:iam::${aws:PrincipalAccount}:role/*"}}, {"a": ROLE, "aws:PrincipalAccount": OTHER}, False),
     case("variable value's colon stays in its component", {"ArnLike": {"a": "arn:aws:iam::*:role/${v}"}}, {"a": "arn:aws:iam::1:role/x:y", "v": "x:y"}, True),
@@ -288,6 +290,62 @@ def resource_result(resource_pattern: Any, resource: str, context: dict, element
 )  # fmt: skip
 def test_policy_variable_in_resource(pattern, resource, context, expected):
     assert resource_result(pattern, resource, context) == expected
+
+
+VARIABLES_PAGE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html"
+RESOURCE_PORTION = (  # VARIABLES_PAGE#policy-vars-resourceelement
+    "You can use a policy variable in the Resource element, but only in the resource portion of the ARN. This "
+    "portion of the ARN appears after the fifth colon (:). You can't use a variable to replace parts of the ARN "
+    "before the fifth colon, such as the service or account."
+)
+TRAILING_PART = (  # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
+    "In the Resource element, you can use JSON policy variables in the part of the ARN that identifies the specific "
+    "resource (that is, in the trailing part of the ARN)."
+)
+
+
+@pytest.mark.parametrize(
+    ("element", "pattern", "quote"),
+    [
+        case("variable in the partition", "Resource", "arn:${aws:PrincipalTag/partition}:s3:::b/*", RESOURCE_PORTION),
+        case("variable in the service", "Resource", "arn:aws:${aws:PrincipalTag/service}:::b/*", RESOURCE_PORTION),
+        case("variable in the region", "Resource", "arn:aws:sqs:${aws:PrincipalTag/region}:*:queue", RESOURCE_PORTION),
+        case("variable in the account", "Resource", "arn:aws:iam::${aws:PrincipalAccount}:user/*", RESOURCE_PORTION),
+        case("variable with a default in the account", "Resource", "arn:aws:iam::${aws:PrincipalAccount, '1'}:user/*", RESOURCE_PORTION),
+        case("variable in the account, NotResource", "NotResource", "arn:aws:iam::${aws:PrincipalAccount}:user/*", RESOURCE_PORTION),
+        case("variable in the account, in a list", "Resource", ["arn:aws:s3:::b/*", "arn:aws:iam::${aws:PrincipalAccount}:user/*"], RESOURCE_PORTION),
+        case("a variable's own colon is not the fifth", "Resource", "arn:aws:s3::${aws:username}:b", RESOURCE_PORTION),
+        case("${*} before the fifth colon", "Resource", "arn:aws:sqs:${*}:*:queue", RESOURCE_PORTION),
+        case("no fifth colon at all", "Resource", "*/${aws:username}", TRAILING_PART),
+    ],
+)  # fmt: skip
+def test_a_policy_variable_before_the_fifth_colon_of_a_resource_is_refused(element, pattern, quote):
+    # The page says "can't" and not what AWS makes of such text. Read literally, `${...}` never matches a real ARN,
+    # so a Deny would silently never apply and a NotResource would cover everything: refused instead (ValueError).
+    request = Request("s3:GetObject", "arn:aws:s3:::b/k", ROLE, {"aws:PrincipalAccount": TENANT, "aws:username": "a"})
+    statement = {"Effect": "Allow", "Action": "*", element: pattern}
+    with pytest.raises(ValueError, match="fifth colon"):  # the whole policy, though this statement comes last
+        evaluate_statements(identity(deny(Action="s3:Nothing"), statement), request, check_principal=False)
+    resource_policy = identity({**statement, "Principal": "*"})
+    with pytest.raises(ValueError, match="fifth colon"):  # resource-based policies alike
+        evaluate_statements(resource_policy, request, check_principal=True)
+    # "If you don't include the Version element and set it to an appropriate version date, variables like
+    # ${aws:username} are treated as literal strings in the policy": nothing to refuse in an older document.
+    older = {**resource_policy, "Version": "2008-10-17"}
+    assert evaluate_statements(older, request, check_principal=True) in ("allow", "none"), quote
+
+
+@pytest.mark.parametrize(
+    ("pattern", "resource", "context", "expected", "quote"),
+    [
+        case("variable right after the fifth colon", "arn:aws:sqs:us-east-2:*:${aws:username}-queue", "arn:aws:sqs:us-east-2:1:ana-queue", {"aws:username": "ana"}, "allow", RESOURCE_PORTION),
+        case("variable right after the fifth colon, other user", "arn:aws:sqs:us-east-2:*:${aws:username}-queue", "arn:aws:sqs:us-east-2:1:bob-queue", {"aws:username": "ana"}, "none", RESOURCE_PORTION),
+        case("variable after a sixth colon", "arn:aws:s3:r:1:x:${aws:username}", "arn:aws:s3:r:1:x:ana", {"aws:username": "ana"}, "allow", TRAILING_PART),
+        case("account literal, variable in the resource", f"arn:aws:iam::{TENANT}:user/${{aws:username}}", f"arn:aws:iam::{TENANT}:user/ana", {"aws:username": "ana"}, "allow", TRAILING_PART),
+    ],
+)  # fmt: skip
+def test_a_policy_variable_after_the_fifth_colon_of_a_resource_is_resolved(pattern, resource, context, expected, quote):
+    assert resource_result(pattern, resource, context) == expected, quote
 
 
 # --- Action and Resource ---------------------------------------------------------------------------------------
@@ -391,7 +449,7 @@ ACCOUNT_ROOT = f"arn:aws:iam::{TENANT}:root"
     ("not_principal", "caller", "denied"),
     [
         case("account and role listed: exempt", {"AWS": [ACCOUNT_ROOT, ROLE]}, ROLE, False),
-        case("account and role listed: session exempt", {"AWS": [TENANT, ROLE]}, SESSION, False),
+        case("account and role listed: session denied (see below)", {"AWS": [TENANT, ROLE]}, SESSION, True),
         case("only the role listed: denied (account not)", {"AWS": ROLE}, ROLE, True),
         case("only the account listed: its role denied", {"AWS": ACCOUNT_ROOT}, ROLE, True),
         case("only the account listed: root exempt", {"AWS": ACCOUNT_ROOT}, ACCOUNT_ROOT, False),
@@ -406,6 +464,49 @@ def test_not_principal_with_deny(not_principal, caller, denied):
     # reference_policies_elements_notprincipal.html: list the account too, or the whole account may be denied
     result = principal_result(not_principal, caller, element="NotPrincipal", effect="Deny")
     assert result == ("deny" if denied else "none")
+
+
+NOTPRINCIPAL_PAGE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html"
+# The page's three rules for an assumed-role session, quoted beside the cases that implement them:
+CHAIN = (
+    "If an assumed-role user (someone who is using a role) is being evaluated, AWS might validate the account "
+    "first, then the role, and then the assumed-role user. The assumed-role user is identified by the role "
+    "session name that is specified when they assumed the role."
+)
+NAME_EACH_SESSION = (
+    'When you specify an assumed-role session in a NotPrincipal element, you cannot use a wildcard (*) to mean "all '
+    'sessions". Principals must always name a specific session.'
+)
+ROLE_TOO = (
+    "If the NotPrincipal element was missing the ARN of the role, the effect of the policy might be to explicitly "
+    "deny access to the role."
+)
+ACCOUNT_TOO = (
+    "When you use NotPrincipal with Deny, you must also specify the account ARN of the not-denied principal. "
+    "Otherwise, the policy might deny access to the entire account containing the principal."
+)
+SESSION_2 = f"arn:aws:sts::{TENANT}:assumed-role/app/i-0456"
+AUDIT_APP = [ACCOUNT_ROOT, ROLE, SESSION]  # the page's example lists the session, its role and its account
+
+
+@pytest.mark.parametrize(
+    ("not_principal", "caller", "denied", "quote"),
+    [
+        case("session, role and account listed: that session exempt", {"AWS": AUDIT_APP}, SESSION, False, CHAIN),
+        case("session listed: another session of its role denied", {"AWS": AUDIT_APP}, SESSION_2, True, NAME_EACH_SESSION),
+        case("role and account listed: its sessions denied", {"AWS": [ACCOUNT_ROOT, ROLE]}, SESSION, True, NAME_EACH_SESSION),
+        case("account ID and role listed: its sessions denied", {"AWS": [TENANT, ROLE]}, SESSION_2, True, NAME_EACH_SESSION),
+        case("session and account listed, role not: denied", {"AWS": [ACCOUNT_ROOT, SESSION]}, SESSION, True, ROLE_TOO),
+        case("session and role listed, account not: denied", {"AWS": [ROLE, SESSION]}, SESSION, True, ACCOUNT_TOO),
+        case("only the session listed: denied", {"AWS": SESSION}, SESSION, True, ACCOUNT_TOO),
+        case("same session name, other role: denied", {"AWS": AUDIT_APP}, f"arn:aws:sts::{TENANT}:assumed-role/ops/i-0123", True, CHAIN),
+        case("session, role and account listed: the role itself exempt", {"AWS": AUDIT_APP}, ROLE, False, CHAIN),
+    ],
+)  # fmt: skip
+def test_not_principal_names_role_sessions_one_by_one(not_principal, caller, denied, quote):
+    # NOTPRINCIPAL_PAGE: quote says why; naming the role ARN does not name its sessions (it does in Principal)
+    result = principal_result(not_principal, caller, element="NotPrincipal", effect="Deny")
+    assert result == ("deny" if denied else "none"), quote
 
 
 # --- Malformed policies and requests raise -------------------------------------------------------------------
@@ -487,6 +588,48 @@ def test_malformed_resource_statement_raises(statement):
 def test_malformed_policy_raises(policy):
     with pytest.raises(ValueError):
         evaluate_statements(policy, Request(INVOKE, SERVICE, ROLE), check_principal=False)
+
+
+ID_PAGE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_id.html"
+ID_RULE = "ID is allowed in resource-based policies, but not in identity-based policies."  # ID_PAGE
+ID_SERVICES = (  # ID_PAGE, the note: SQS queue and SNS topic policies are resource-based
+    "Some AWS services (for example, Amazon SQS or Amazon SNS) might require this element and have uniqueness "
+    "requirements for it."
+)
+
+
+@pytest.mark.parametrize(
+    ("check_principal", "policy_id", "refused", "quote"),
+    [
+        case("identity-based, a UUID Id: refused", False, "cd3ad3d9-2776-4ef1-a904-4c229d1642ee", True, ID_RULE),
+        case("identity-based, an empty Id: refused", False, "", True, ID_RULE),
+        case("identity-based, an Id of null: refused", False, None, True, ID_RULE),
+        case("resource-based, a UUID Id: accepted", True, "cd3ad3d9-2776-4ef1-a904-4c229d1642ee", False, ID_RULE),
+        case("resource-based, an SQS-style Id: accepted", True, "arn:aws:sqs:us-east-2:111122223333:queue1/SQSDefaultPolicy", False, ID_SERVICES),
+    ],
+)  # fmt: skip
+def test_id_only_in_resource_based_policies(check_principal, policy_id, refused, quote):
+    statement = {**GOOD, "Principal": "*"} if check_principal else GOOD
+    policy = {"Version": "2012-10-17", "Id": policy_id, "Statement": statement}
+    request = Request(INVOKE, SERVICE, ROLE)
+    if refused:  # refused like any other malformed identity-based policy (cf. a Principal in one)
+        with pytest.raises(ValueError, match="identity-based policy takes no Id"):
+            evaluate_statements(policy, request, check_principal=check_principal)
+    else:
+        assert evaluate_statements(policy, request, check_principal=check_principal) == "allow", quote
+
+
+def test_id_in_decide_and_lattice_decision():
+    # ID_RULE, through the entry points: an auth policy (resource-based) may carry Id, a role's policy may not
+    with_id = {"Id": "cd3ad3d9-2776-4ef1-a904-4c229d1642ee"}
+    auth = {**identity(allow(Principal="*")), **with_id}
+    request = Request(INVOKE, SERVICE, ROLE)
+    assert lattice_decision(identity_policies=[identity(allow())], auth_policies=[auth], request=request) == "allow"
+    assert decide(resource_policies=[auth], request=request) == "allow"
+    with pytest.raises(ValueError, match="takes no Id"):
+        lattice_decision(identity_policies=[{**identity(allow()), **with_id}], auth_policies=[auth], request=request)
+    with pytest.raises(ValueError, match="takes no Id"):
+        decide(identity_policies=[{**identity(allow()), **with_id}], request=request)
 
 
 @pytest.mark.parametrize(
