@@ -14,16 +14,22 @@ from tenancy.contract import CONTRACT_VERSION, ContractError, OwnerContract, che
 from tenancy.loading import ConfigError, load_stack_config, runtime_config
 
 
-def load() -> tuple[OwnerConfig | TenantStackConfig, environment.Account, list[environment.SubnetFacts]]:
-    """The validated config, the account it deploys to and its subnets; a user error ends the run with one message."""
+def load() -> tuple[OwnerConfig | TenantStackConfig, environment.Account, list[environment.SubnetFacts], list[str]]:
+    """The validated config, the account it deploys to and its subnets; a user error ends the run with one message.
+
+    A tenant's account problems are returned instead, to be reported with what the owner's contract reveals: one
+    run, one message with everything to fix.
+    """
     try:
         config = load_stack_config(*runtime_config(), stack=pulumi.get_stack())
         account = environment.current_account()
         subnets = environment.describe_subnets(list(config.network.subnet_ids))
-        fail_on(environment.stack_problems(config, account, subnets))
+        problems = environment.stack_problems(config, account, subnets)
+        if isinstance(config, OwnerConfig):
+            fail_on(problems)
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
-    return config, account, subnets
+    return config, account, subnets, problems
 
 
 def fail_on(problems: list[str]) -> None:
@@ -31,7 +37,7 @@ def fail_on(problems: list[str]) -> None:
         raise ConfigError("invalid stack configuration:\n" + "\n".join(f"  {p}" for p in problems))
 
 
-def owner_contract(config: TenantStackConfig, account: environment.Account) -> OwnerContract:
+def owner_contract(config: TenantStackConfig, account: environment.Account, problems: list[str]) -> OwnerContract:
     """The owner's exports, checked for this tenant before anything is declared."""
     try:
         outputs = environment.read_stack_outputs(config.owner_stack)
@@ -44,7 +50,8 @@ def owner_contract(config: TenantStackConfig, account: environment.Account) -> O
             acceptance=config.acceptance,
         )
     except ContractError as error:
-        raise pulumi.RunError(str(error)) from None
+        also = "".join(f"\n  {p}" for p in problems)
+        raise pulumi.RunError(str(error) + (f"\nAlso in this stack's configuration:{also}" if also else "")) from None
 
 
 def owner(config: OwnerConfig, account: environment.Account, subnets: list[environment.SubnetFacts]) -> None:
@@ -81,6 +88,11 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
             port=db.port,
             multi_az=config.multi_az,
             kms_key_arn=db.kms_key_arn,
+            monitoring_interval_seconds=db.monitoring_interval_seconds,
+            apply_immediately=db.apply_immediately,
+            partition=account.partition,
+            region=account.region,
+            account_id=account.account_id,
             deletion_protected=config.deletion_protected,
             tags=tags,
         ),
@@ -126,7 +138,9 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
             service_network_id=network.service_network_id,
             trail=config.audit.trail,
             log_retention_days=config.audit.log_retention_days,
+            server_access_log_retention_days=config.audit.server_access_log_retention_days,
             kms_key_arn=config.audit.kms_key_arn,
+            create_key=config.creates_audit_key,
             protect=config.deletion_protected,
             tags=tags,
         ),
@@ -157,21 +171,30 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
     pulumi.export("access_log_group_name", audit.access_log_group_name)
     pulumi.export("audit_bucket_name", audit.bucket_name)
     pulumi.export("trail_arn", audit.trail_arn)
+    pulumi.export("trail_log_group_name", audit.trail_log_group_name)
+    pulumi.export("server_access_log_bucket_name", audit.server_access_log_bucket_name)
+    pulumi.export("audit_key_arn", audit.key_arn)
 
 
-def tenant(config: TenantStackConfig, account: environment.Account, subnets: list[environment.SubnetFacts]) -> None:
-    contract = owner_contract(config, account)
+def tenant(
+    config: TenantStackConfig, account: environment.Account, subnets: list[environment.SubnetFacts], problems: list[str]
+) -> None:
+    contract = owner_contract(config, account, problems)
     needs = "resourceConfiguration" if config.connection == "resource" else "serviceNetwork"
     if needs not in contract.shared_resources:
-        raise pulumi.RunError(
+        problems = [
             f"lattice-tenancy:connection: {config.connection!r} needs the owner to share its {needs}, but it shares "
             f"{', '.join(contract.shared_resources)}. Choose another connection, or ask the platform team to add "
-            f"{needs} to the owner's sharing.resources."
-        )
+            f"{needs} to the owner's sharing.resources.",
+            *problems,
+        ]
+    more, warnings = environment.tenant_problems(config, contract, subnets)
     try:
-        fail_on(environment.tenant_problems(config, contract, subnets))
+        fail_on(problems + more)
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
+    for warning in warnings:
+        pulumi.log.warn(warning)
     tags = {**config.tags, "ManagedBy": "pulumi/lattice-tenancy", "LatticeTenancyStack": pulumi.get_stack()}
     connection = Connection(
         "connection",
@@ -209,8 +232,8 @@ def tenant(config: TenantStackConfig, account: environment.Account, subnets: lis
         pulumi.export("external_id", pulumi.Output.secret(config.external_id))
 
 
-config, account, subnets = load()
+config, account, subnets, problems = load()
 if isinstance(config, OwnerConfig):
     owner(config, account, subnets)
 else:
-    tenant(config, account, subnets)
+    tenant(config, account, subnets, problems)

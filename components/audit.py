@@ -1,13 +1,18 @@
-"""The audit trail: CloudTrail for API calls, VPC Lattice access logs for every request and connection."""
+"""The audit record: CloudTrail for API calls, VPC Lattice access logs for every request and connection, and the
+keys, buckets and log groups that hold them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from tenancy import documents, naming
+
+# Where the audit bucket's server access logs go inside the log bucket.
+SERVER_ACCESS_LOG_PREFIX = "audit-bucket/"
 
 
 @dataclass(frozen=True)
@@ -15,13 +20,15 @@ class AuditArgs:
     """Args.
 
     name_prefix: physical-name prefix of the stack.
-    partition, region, account_id: where the stack deploys (the bucket name and trail ARN derive from them).
+    partition, region, account_id: where the stack deploys (bucket names, ARNs and the key policy derive from them).
     service_network_id: the network whose traffic is logged.
-    trail: create the CloudTrail trail and its bucket (turn off where an organization trail already records
-        this account).
-    log_retention_days: CloudWatch Logs retention of the access logs.
-    kms_key_arn: customer managed key for the bucket and log group; None uses AWS-owned encryption.
-    protect: production profile: Pulumi `protect` on the bucket, which is then never force-emptied.
+    trail: create the CloudTrail trail, its buckets and its log group (turn off where an organization trail already
+        records this account).
+    log_retention_days: CloudWatch Logs retention of the access logs and the trail's log group.
+    server_access_log_retention_days: how long the audit bucket's server access logs are kept.
+    kms_key_arn: a customer managed key to use for the trail, the audit bucket and the log groups.
+    create_key: no key configured, production: create one (rotated, protected). Neither: AWS managed keys.
+    protect: production profile: Pulumi `protect` on the key and buckets, which are then never force-emptied.
     tags: tags for every taggable child.
     """
 
@@ -32,41 +39,84 @@ class AuditArgs:
     service_network_id: pulumi.Input[str]
     trail: bool
     log_retention_days: int
+    server_access_log_retention_days: int
     kms_key_arn: str | None
+    create_key: bool
     protect: bool
     tags: dict[str, str]
 
 
 class Audit(pulumi.ComponentResource):
-    """CloudTrail into a locked-down S3 bucket, and both kinds of Lattice access logs into CloudWatch Logs.
+    """CloudTrail into a locked-down S3 bucket and CloudWatch Logs; both kinds of Lattice access logs; the key.
 
-    Outputs: access_log_group_name, trail_arn and bucket_name (None when trail is off).
-    Children (trail on): `<name>-bucket` Bucket, `<name>-bucket-public-access` BucketPublicAccessBlock,
-    `<name>-bucket-encryption` BucketServerSideEncryptionConfiguration, `<name>-bucket-versioning`
-    BucketVersioning, `<name>-bucket-ownership` BucketOwnershipControls, `<name>-bucket-policy` BucketPolicy,
-    `<name>-trail` Trail (after the bucket policy). Always: `<name>-access-logs` LogGroup,
-    `<name>-resource-logs` and `<name>-service-logs` AccessLogSubscription (types RESOURCE and SERVICE).
+    Outputs: access_log_group_name, key_arn (None with AWS managed keys), and (None when trail is off) trail_arn,
+    bucket_name, trail_log_group_name, server_access_log_bucket_name.
+    Children: `<name>-key` Key and `<name>-key-alias` Alias (create_key only); `<name>-access-logs` LogGroup and
+    `<name>-resource-logs`, `<name>-service-logs` AccessLogSubscription (types RESOURCE and SERVICE). With the
+    trail: the audit bucket `<name>-bucket` and the server access log bucket `<name>-s3logs`, each with
+    `-public-access` BucketPublicAccessBlock, `-encryption` BucketServerSideEncryptionConfiguration, `-versioning`
+    BucketVersioning, `-ownership` BucketOwnershipControls, `-policy` BucketPolicy (the log bucket also
+    `-lifecycle` BucketLifecycleConfiguration); `<name>-bucket-logging` BucketLogging; `<name>-trail-logs`
+    LogGroup, `<name>-trail-role` Role and `<name>-trail-role-policy` RolePolicy; `<name>-trail` Trail (after the
+    bucket policy and the role policy).
     """
 
     def __init__(self, name: str, args: AuditArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("lattice-tenancy:audit:Audit", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        # Fixed names (the trail ARN guards the bucket policy; the log group name is in the README and exports):
-        # a replacement deletes the old one first, or the new one's name collides.
-        replace_by_deleting = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
+        # Fixed names (the trail ARN guards the bucket and key policies; log group names are in the README and the
+        # exports): a replacement deletes the old one first, or the new one's name collides.
+        self._replace_by_deleting = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
+        trail_name = naming.trail(args.name_prefix)
+        trail_arn = documents.trail_arn(
+            partition=args.partition, region=args.region, account_id=args.account_id, trail_name=trail_name
+        )
+        access_log_group = naming.access_log_group(args.name_prefix)
+        trail_log_group = naming.trail_log_group(args.name_prefix)
+
+        self.key_arn: pulumi.Output[str] | None = None
+        key: pulumi.Input[str] | None = args.kms_key_arn
+        if args.create_key:
+            created = aws.kms.Key(
+                f"{name}-key",
+                description=f"lattice-tenancy {args.name_prefix}: CloudTrail, audit bucket and log groups",
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                policy=documents.compact_json(
+                    documents.audit_key_policy(
+                        partition=args.partition,
+                        region=args.region,
+                        account_id=args.account_id,
+                        trail_arn=trail_arn,
+                        log_groups=[access_log_group] + ([trail_log_group] if args.trail else []),
+                    )
+                ),
+                tags=args.tags,
+                # Losing the key loses every log it encrypted: Pulumi refuses to delete it.
+                opts=pulumi.ResourceOptions(parent=self, protect=True),
+            )
+            aws.kms.Alias(
+                f"{name}-key-alias",
+                name=naming.audit_key_alias(args.name_prefix),
+                target_key_id=created.key_id,
+                opts=self._replace_by_deleting,
+            )
+            self.key_arn = created.arn
+            key = created.arn
 
         self.trail_arn: pulumi.Output[str] | None = None
         self.bucket_name: pulumi.Output[str] | None = None
+        self.trail_log_group_name: pulumi.Output[str] | None = None
+        self.server_access_log_bucket_name: pulumi.Output[str] | None = None
         if args.trail:
-            self._create_trail(name, args, child, replace_by_deleting)
+            self._create_trail(name, args, key, trail_name, trail_arn, trail_log_group)
 
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-access-logs",
-            name=naming.access_log_group(args.name_prefix),
+            name=access_log_group,
             retention_in_days=args.log_retention_days,
-            kms_key_id=args.kms_key_arn,
+            kms_key_id=key,
             tags=args.tags,
-            opts=replace_by_deleting,
+            opts=self._replace_by_deleting,
         )
         # RESOURCE logs cover the database path (resource configurations); SERVICE logs cover HTTP services.
         for log_type in ("RESOURCE", "SERVICE"):
@@ -76,39 +126,48 @@ class Audit(pulumi.ComponentResource):
                 destination_arn=log_group.arn,
                 service_network_log_type=log_type,
                 tags=args.tags,
-                opts=child,
+                # One subscription per log type and destination type: a replacement removes the old one first.
+                opts=self._replace_by_deleting,
             )
 
         self.access_log_group_name = log_group.name
         self.register_outputs(
             {
                 "access_log_group_name": self.access_log_group_name,
+                "key_arn": self.key_arn,
                 "trail_arn": self.trail_arn,
                 "bucket_name": self.bucket_name,
+                "trail_log_group_name": self.trail_log_group_name,
+                "server_access_log_bucket_name": self.server_access_log_bucket_name,
             }
         )
 
-    def _create_trail(
-        self, name: str, args: AuditArgs, child: pulumi.ResourceOptions, replace_by_deleting: pulumi.ResourceOptions
-    ) -> None:
-        bucket_name = naming.audit_bucket(args.name_prefix, args.account_id, args.region)
-        trail_name = naming.trail(args.name_prefix)
-        trail_arn = documents.trail_arn(
-            partition=args.partition, region=args.region, account_id=args.account_id, trail_name=trail_name
-        )
-
+    def _hardened_bucket(
+        self,
+        name: str,
+        bucket_name: str,
+        args: AuditArgs,
+        *,
+        encryption: dict[str, Any],
+        policy: documents.Document,
+        expire_after_days: int | None = None,
+    ) -> tuple[aws.s3.Bucket, list[pulumi.Resource]]:
+        """A bucket with every guard the audit record needs: public access blocked, default encryption, versioning,
+        no ACLs (bucket owner enforced), its policy (after the public access block), optional expiry. Returns the
+        bucket and the children a writer must wait for."""
+        child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(
-            f"{name}-bucket",
+            name,
             bucket=bucket_name,
-            # Production keeps the audit record even through a destroy; development may empty it.
+            # Production keeps the record even through a destroy; development may empty it.
             force_destroy=not args.protect,
             tags=args.tags,
-            # The audit record outlives a `pulumi destroy` of a production stack. S3 names are global, so a
-            # replacement deletes first (and fails, safely, while the bucket holds logs and force_destroy is off).
+            # S3 names are global, so a replacement deletes first (and fails, safely, while the bucket holds
+            # objects and force_destroy is off).
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, delete_before_replace=True),
         )
         public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-bucket-public-access",
+            f"{name}-public-access",
             bucket=bucket.id,
             block_public_acls=True,
             block_public_policy=True,
@@ -116,46 +175,130 @@ class Audit(pulumi.ComponentResource):
             restrict_public_buckets=True,
             opts=child,
         )
-        encryption_rule = (
-            {"sse_algorithm": "aws:kms", "kms_master_key_id": args.kms_key_arn}
-            if args.kms_key_arn
-            else {"sse_algorithm": "AES256"}
+        guards: list[pulumi.Resource] = [
+            aws.s3.BucketServerSideEncryptionConfiguration(
+                f"{name}-encryption",
+                bucket=bucket.id,
+                rules=[
+                    {
+                        "apply_server_side_encryption_by_default": encryption,
+                        "bucket_key_enabled": encryption["sse_algorithm"] == "aws:kms",
+                    }
+                ],
+                opts=child,
+            ),
+            aws.s3.BucketVersioning(
+                f"{name}-versioning", bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=child
+            ),
+            aws.s3.BucketOwnershipControls(
+                f"{name}-ownership", bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child
+            ),
+            aws.s3.BucketPolicy(
+                f"{name}-policy",
+                bucket=bucket.id,
+                policy=documents.compact_json(policy),
+                # S3 rejects a policy write that races the public access block.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
+            ),
+        ]
+        if expire_after_days:
+            aws.s3.BucketLifecycleConfiguration(
+                f"{name}-lifecycle",
+                bucket=bucket.id,
+                rules=[
+                    {
+                        "id": "expire-logs",
+                        "status": "Enabled",
+                        "filter": {},
+                        "expiration": {"days": expire_after_days},
+                        "noncurrent_version_expiration": {"noncurrent_days": 30},
+                        "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+                    }
+                ],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[guards[1]]),
+            )
+        return bucket, guards
+
+    def _create_trail(
+        self,
+        name: str,
+        args: AuditArgs,
+        key: pulumi.Input[str] | None,
+        trail_name: str,
+        trail_arn: str,
+        trail_log_group: str,
+    ) -> None:
+        bucket_name = naming.audit_bucket(args.name_prefix, args.account_id, args.region)
+        log_bucket_name = naming.access_log_bucket(args.name_prefix, args.account_id, args.region)
+
+        # Server access logging can deliver only to SSE-S3 encrypted buckets (S3 User Guide, server access logging).
+        log_bucket, log_guards = self._hardened_bucket(
+            f"{name}-s3logs",
+            log_bucket_name,
+            args,
+            encryption={"sse_algorithm": "AES256"},
+            policy=documents.access_log_bucket_policy(
+                partition=args.partition,
+                bucket=log_bucket_name,
+                source_bucket=bucket_name,
+                account_id=args.account_id,
+                prefix=SERVER_ACCESS_LOG_PREFIX,
+            ),
+            expire_after_days=args.server_access_log_retention_days,
         )
-        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-bucket-encryption",
-            bucket=bucket.id,
-            rules=[
-                {
-                    "apply_server_side_encryption_by_default": encryption_rule,
-                    "bucket_key_enabled": bool(args.kms_key_arn),
-                }
-            ],
-            opts=child,
+        bucket, guards = self._hardened_bucket(
+            f"{name}-bucket",
+            bucket_name,
+            args,
+            encryption={"sse_algorithm": "aws:kms", "kms_master_key_id": key} if key else {"sse_algorithm": "AES256"},
+            policy=documents.audit_bucket_policy(
+                partition=args.partition, bucket=bucket_name, account_id=args.account_id, trail_arn=trail_arn
+            ),
         )
-        versioning = aws.s3.BucketVersioning(
-            f"{name}-bucket-versioning",
+        aws.s3.BucketLogging(
+            f"{name}-bucket-logging",
             bucket=bucket.id,
-            versioning_configuration={"status": "Enabled"},
-            opts=child,
+            target_bucket=log_bucket.id,
+            target_prefix=SERVER_ACCESS_LOG_PREFIX,
+            # Delivery checks the target's policy and ownership setting.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=log_guards),
         )
-        ownership = aws.s3.BucketOwnershipControls(
-            f"{name}-bucket-ownership",
-            bucket=bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=child,
+
+        # CIS 3.4 / Security Hub CloudTrail.5: the trail also delivers to CloudWatch Logs, through a role only
+        # this trail may assume, allowed only to write its own streams.
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-trail-logs",
+            name=trail_log_group,
+            retention_in_days=args.log_retention_days,
+            kms_key_id=key,
+            tags=args.tags,
+            opts=self._replace_by_deleting,
         )
-        policy = aws.s3.BucketPolicy(
-            f"{name}-bucket-policy",
-            bucket=bucket.id,
-            policy=documents.compact_json(
-                documents.audit_bucket_policy(
-                    partition=args.partition, bucket=bucket_name, account_id=args.account_id, trail_arn=trail_arn
+        role = aws.iam.Role(
+            f"{name}-trail-role",
+            name=naming.trail_logs_role(args.name_prefix),
+            path=naming.SERVICE_ROLE_PATH,
+            description=f"CloudTrail {trail_name} delivers to CloudWatch Logs {trail_log_group}",
+            assume_role_policy=documents.compact_json(
+                documents.service_role_trust_policy(
+                    service="cloudtrail.amazonaws.com", account_id=args.account_id, source_arn=trail_arn
                 )
             ),
-            # S3 rejects a policy write that races the public access block.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
+            tags=args.tags,
+            opts=self._replace_by_deleting,
         )
-        # CloudTrail checks at creation that it may write to the bucket, so the policy must be in place first.
+        role_policy = aws.iam.RolePolicy(
+            f"{name}-trail-role-policy",
+            name="cloudtrail-to-cloudwatch-logs",
+            role=role.id,
+            policy=documents.compact_json(
+                documents.trail_logs_policy(
+                    partition=args.partition, region=args.region, account_id=args.account_id, log_group=trail_log_group
+                )
+            ),
+            opts=self._replace_by_deleting,
+        )
+        # CloudTrail checks at creation that it may write to the bucket and assume the role: policies first.
         trail = aws.cloudtrail.Trail(
             f"{name}-trail",
             name=trail_name,
@@ -164,11 +307,16 @@ class Audit(pulumi.ComponentResource):
             include_global_service_events=True,
             enable_log_file_validation=True,
             enable_logging=True,
-            kms_key_id=args.kms_key_arn,
+            kms_key_id=key,
+            # CloudTrail wants the log group ARN with its ":*" suffix.
+            cloud_watch_logs_group_arn=log_group.arn.apply(lambda arn: f"{arn}:*"),
+            cloud_watch_logs_role_arn=role.arn,
             tags=args.tags,
             opts=pulumi.ResourceOptions.merge(
-                replace_by_deleting, pulumi.ResourceOptions(depends_on=[policy, encryption, versioning, ownership])
+                self._replace_by_deleting, pulumi.ResourceOptions(depends_on=[*guards, role_policy])
             ),
         )
         self.trail_arn = trail.arn
         self.bucket_name = bucket.id
+        self.trail_log_group_name = log_group.name
+        self.server_access_log_bucket_name = log_bucket.id

@@ -136,7 +136,8 @@ class Connection(pulumi.ComponentResource):
                 vpc_identifier=args.vpc_id,
                 security_group_ids=[self.security_group.id],
                 tags=args.tags,
-                opts=after_acceptance,
+                # A VPC has one service-network association: a replacement must remove the old one first.
+                opts=pulumi.ResourceOptions.merge(after_acceptance, pulumi.ResourceOptions(delete_before_replace=True)),
             )
             self.association_id = association.id
             self.database_dns_name = pulumi.Output.from_input(args.association_dns_name)

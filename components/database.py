@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from tenancy import naming
+from tenancy import documents, naming
 
 # RDS for MySQL log types CloudWatch Logs can receive (botocore rds `EnableCloudwatchLogsExports`). Security Hub
 # RDS.9 asks for audit, error, general and slowquery; iam-db-auth-error shows failed tenant token logins.
@@ -18,6 +18,9 @@ LOG_EXPORTS = ["audit", "error", "general", "iam-db-auth-error", "slowquery"]
 PARAMETERS = {"require_secure_transport": "1", "slow_query_log": "1", "long_query_time": "2", "log_output": "FILE"}
 # The audit log records every connection and every grant or schema change: who of the tenants did what.
 AUDIT_EVENTS = "CONNECT,QUERY_DCL,QUERY_DDL"
+# The AWS managed policy Enhanced Monitoring's role needs (RDS User Guide, "Setting up and enabling Enhanced
+# Monitoring"): write to the RDSOSMetrics log group only.
+ENHANCED_MONITORING_POLICY = "arn:{partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,9 @@ class DatabaseArgs:
     resource_gateway_id, service_network_id: where the database is published.
     engine_version, instance_class, allocated_storage_gib, max_allocated_storage_gib, backup_retention_days,
     master_username, extended_support, port, multi_az, kms_key_arn: instance settings (see tenancy.config.Database).
+    monitoring_interval_seconds: Enhanced Monitoring's interval; 0 leaves it off (and creates no role).
+    apply_immediately: apply instance changes now rather than in the next maintenance window.
+    partition, region, account_id: where the stack deploys (the monitoring role's trust names the instance ARN).
     deletion_protected: production profile: AWS deletion protection and Pulumi `protect`.
     tags: tags for every taggable child.
     """
@@ -50,6 +56,11 @@ class DatabaseArgs:
     port: int
     multi_az: bool
     kms_key_arn: str | None
+    monitoring_interval_seconds: int
+    apply_immediately: bool
+    partition: str
+    region: str
+    account_id: str
     deletion_protected: bool
     tags: dict[str, str]
 
@@ -62,6 +73,7 @@ class Database(pulumi.ComponentResource):
     Children: `<name>-subnets` SubnetGroup, `<name>-params` ParameterGroup (TLS required, slow query log),
     `<name>-options` OptionGroup (MariaDB audit plugin: connections, DCL, DDL), `<name>-sg` SecurityGroup, `<name>-from-gateway` ingress rule (DB SG,
     port from the gateway SG only), `<name>-gateway-to-db` egress rule (gateway SG, port to the DB SG only),
+    `<name>-monitoring-role` Role and `<name>-monitoring-policy` RolePolicyAttachment (Enhanced Monitoring on),
     `<name>-instance` Instance, `<name>-rcfg` ResourceConfiguration (type ARN),
     `<name>-sn-association` ServiceNetworkResourceAssociation.
     """
@@ -136,8 +148,37 @@ class Database(pulumi.ComponentResource):
             opts=child,
         )
 
+        monitoring: dict[str, pulumi.Input[str] | int] = {"monitoring_interval": 0}
+        monitoring_ready: list[pulumi.Resource] = []
+        if args.monitoring_interval_seconds:
+            instance_arn = f"arn:{args.partition}:rds:{args.region}:{args.account_id}:db:{identifier}"
+            replace_by_deleting = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
+            role = aws.iam.Role(
+                f"{name}-monitoring-role",
+                name=naming.monitoring_role(args.name_prefix),
+                path=naming.SERVICE_ROLE_PATH,
+                description=f"RDS Enhanced Monitoring of {identifier}",
+                assume_role_policy=documents.compact_json(
+                    documents.service_role_trust_policy(
+                        service="monitoring.rds.amazonaws.com", account_id=args.account_id, source_arn=instance_arn
+                    )
+                ),
+                tags=args.tags,
+                opts=replace_by_deleting,
+            )
+            attachment = aws.iam.RolePolicyAttachment(
+                f"{name}-monitoring-policy",
+                role=role.name,
+                policy_arn=ENHANCED_MONITORING_POLICY.format(partition=args.partition),
+                opts=child,
+            )
+            monitoring = {"monitoring_interval": args.monitoring_interval_seconds, "monitoring_role_arn": role.arn}
+            # RDS checks at creation that it may assume the role and use the policy: the attachment first.
+            monitoring_ready.append(attachment)
+
         self.instance = aws.rds.Instance(
             f"{name}-instance",
+            **monitoring,
             identifier=identifier,
             engine="mysql",
             engine_version=args.engine_version,
@@ -170,14 +211,22 @@ class Database(pulumi.ComponentResource):
             enabled_cloudwatch_logs_exports=LOG_EXPORTS,
             ca_cert_identifier="rds-ca-rsa2048-g1",
             deletion_protection=args.deletion_protected,
+            # What `pulumi preview` shows is what `pulumi up` does: an option or parameter group swap, for one, is
+            # otherwise deferred to the maintenance window and the old group can't be deleted until then.
+            apply_immediately=args.apply_immediately,
             # A final snapshot in every profile: tearing down a development stack still keeps the data.
             skip_final_snapshot=False,
-            final_snapshot_identifier=naming.final_snapshot(args.name_prefix),
+            # Named after the settings that force a replacement, so a later replacement's snapshot can't collide.
+            final_snapshot_identifier=naming.final_snapshot(
+                args.name_prefix, args.kms_key_arn or "aws-managed", args.master_username
+            ),
             tags=args.tags,
             # In production Pulumi also refuses to delete or replace it until `protect` is lifted. Elsewhere a
             # replacement (e.g. a new KMS key) deletes it first, keeping the final snapshot: the identifier is fixed
             # (tenants' tokens and TLS name its host), so the new instance could not be created beside the old one.
-            opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protected, delete_before_replace=True),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.deletion_protected, delete_before_replace=True, depends_on=monitoring_ready
+            ),
         )
 
         # Type ARN: Lattice resolves the instance by its ARN and follows its endpoint across fail-overs,
@@ -199,13 +248,16 @@ class Database(pulumi.ComponentResource):
             f"{name}-sn-association",
             resource_configuration_identifier=self.resource_configuration.id,
             service_network_identifier=args.service_network_id,
-            # Explicitly true. For an ARN-type configuration AWS documents private DNS as "true and immutable", and
-            # this association's flag overrides the endpoint's and the VPC association's (no hosted zone for the
-            # RDS host name in tenant VPCs without it). pulumi_aws sends the flag only when set and defaults it to
-            # false, which contradicts what AWS reports: a perpetual diff, or a replacement (there is no Update API).
+            # Explicitly true. AWS documents the flag as "true and immutable" for ARN-type configurations (VPC
+            # Lattice User Guide, resource configurations), and this flag overrides the endpoint's and the VPC
+            # association's. pulumi_aws (terraform-provider-aws PR #45673) sends it only when set, defaults it to
+            # false and has no update for it, so only true agrees with what AWS reports. UNVERIFIED against a live
+            # account: the provider's docstring says true needs a custom or group domain, which ARN configurations
+            # (RDS names their domain) don't take. README: "Private DNS on the resource association".
             private_dns_enabled=True,
             tags=args.tags,
-            opts=child,
+            # One association per configuration and network: a replacement must remove the old one first.
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
 
         self.instance_arn = self.instance.arn

@@ -77,7 +77,8 @@ class Network(pulumi.ComponentResource):
                 service_network_identifier=self.service_network.id,
                 vpc_identifier=args.vpc_id,
                 tags=args.tags,
-                opts=child,
+                # A VPC has one service-network association: a replacement must remove the old one first.
+                opts=replace_by_deleting,
             )
 
         self.service_network_id = self.service_network.id

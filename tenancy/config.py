@@ -212,6 +212,13 @@ class Database(Strict):
     subnet_ids: list[SubnetId] | None = Field(default=None, min_length=2, max_length=20)
     # RDS Extended Support (billed per vCPU-hour) keeps a major version running past its end of standard support.
     extended_support: bool = False
+    # Enhanced Monitoring (OS metrics into CloudWatch Logs, Security Hub RDS.6): seconds between samples; 0 turns it
+    # off, which needs a reason on record.
+    monitoring_interval_seconds: Literal[0, 1, 5, 10, 15, 30, 60] = 60
+    monitoring_off_reason: str | None = Field(default=None, min_length=10, max_length=500)
+    # Apply instance changes during `pulumi up` (true), or in the next maintenance window (false). With false, a
+    # change that replaces the option group (a new major version) fails to delete the old group until the window.
+    apply_immediately: bool = True
 
     @model_validator(mode="after")
     def _checks(self) -> Database:
@@ -232,6 +239,16 @@ class Database(Strict):
             )
         if self.subnet_ids:
             _unique(self.subnet_ids, "subnetIds")
+        if self.monitoring_interval_seconds == 0 and not self.monitoring_off_reason:
+            raise ValueError(
+                "monitoringIntervalSeconds 0 turns Enhanced Monitoring off (Security Hub RDS.6): say why in "
+                'monitoringOffReason (e.g. "covered by the organization\'s agent-based monitoring"), or use 60'
+            )
+        if self.monitoring_interval_seconds and self.monitoring_off_reason:
+            raise ValueError(
+                f"monitoringOffReason is set but Enhanced Monitoring is on (every {self.monitoring_interval_seconds} s):"
+                " remove monitoringOffReason, or set monitoringIntervalSeconds to 0"
+            )
         return self
 
 
@@ -327,9 +344,17 @@ class AccessWindow(Strict):
 
 
 class Audit(Strict):
+    """The audit record: CloudTrail (to S3 and CloudWatch Logs), Lattice access logs, S3 server access logs.
+
+    kms_key_arn: a customer managed key to use. Unset, a production stack creates one (rotated, protected) for the
+        trail, the audit bucket and the log groups; a development stack keeps AWS managed keys.
+    """
+
     trail: bool = True
     log_retention_days: int = 365
     kms_key_arn: KmsKeyArn | None = None
+    # Days the audit bucket's server access logs are kept in their own bucket (then expire).
+    server_access_log_retention_days: int = Field(default=365, ge=90, le=3653)
 
     @model_validator(mode="after")
     def _retention(self) -> Audit:
@@ -395,6 +420,11 @@ class OwnerConfig(Strict):
     @property
     def deletion_protected(self) -> bool:
         return self.profile == "production"
+
+    @property
+    def creates_audit_key(self) -> bool:
+        """Production without a configured key: the stack creates the audit key (CloudTrail.2 / CIS 3.7)."""
+        return self.profile == "production" and self.audit.kms_key_arn is None
 
     @property
     def multi_az(self) -> bool:

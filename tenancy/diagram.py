@@ -26,9 +26,10 @@ NODES: dict[str, str] = {
     "aws:vpclattice/accessLogSubscription:AccessLogSubscription": "access log subscription",
     "aws:rds/instance:Instance": "RDS instance",
     "aws:ram/resourceShare:ResourceShare": "RAM share",
-    "aws:iam/role:Role": "tenant role",
+    "aws:iam/role:Role": "IAM role",
     "aws:cloudtrail/trail:Trail": "CloudTrail trail",
-    "aws:s3/bucket:Bucket": "audit bucket",
+    "aws:s3/bucket:Bucket": "S3 bucket",
+    "aws:kms/key:Key": "KMS key",
     "aws:cloudwatch/logGroup:LogGroup": "log group",
     "aws:ec2/vpcEndpoint:VpcEndpoint": "VPC endpoint",
     "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation": "VPC association",
@@ -125,9 +126,14 @@ def _cross_stack(plans: list[Any], node_of: dict[str, str]) -> set[tuple[str, st
                 owner_node = next((node_of[r.urn] for r in plan.resources if r.type == typ and r.urn in node_of), None)
                 if owner_node and exports.get(key):
                     arns[exports[key]] = owner_node
-            role_nodes = {node_of[r.urn] for r in plan.resources if r.type == "aws:iam/role:Role" and r.urn in node_of}
+            # Each tenant role by its name (the ARN's last segment), not any role: service roles are drawn too.
+            role_nodes = {
+                r.inputs.get("name"): node_of[r.urn]
+                for r in plan.resources
+                if r.type == "aws:iam/role:Role" and r.urn in node_of
+            }
             for role_arn in (exports.get("tenant_role_arns") or {}).values():
-                arns[role_arn] = next(iter(role_nodes), "")
+                arns[role_arn] = role_nodes.get(role_arn.rsplit("/", 1)[-1], "")
     links: set[tuple[str, str, str]] = set()
     for plan in plans:
         if plan.kind == "owner" or plan.result is None:

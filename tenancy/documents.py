@@ -120,6 +120,17 @@ def trail_arn(*, partition: str, region: str, account_id: str, trail_name: str) 
     return f"arn:{partition}:cloudtrail:{region}:{account_id}:trail/{trail_name}"
 
 
+def _deny_insecure_transport(bucket_arn: str) -> Document:
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
 def audit_bucket_policy(*, partition: str, bucket: str, account_id: str, trail_arn: str) -> Document:
     """TLS only; CloudTrail may check the ACL and write its own account's logs, for this trail only."""
     bucket_arn = f"arn:{partition}:s3:::{bucket}"
@@ -127,14 +138,7 @@ def audit_bucket_policy(*, partition: str, bucket: str, account_id: str, trail_a
     return {
         "Version": VERSION,
         "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
+            _deny_insecure_transport(bucket_arn),
             {
                 "Sid": "CloudTrailAclCheck",
                 "Effect": "Allow",
@@ -150,6 +154,130 @@ def audit_bucket_policy(*, partition: str, bucket: str, account_id: str, trail_a
                 "Action": "s3:PutObject",
                 "Resource": f"{bucket_arn}/AWSLogs/{account_id}/*",
                 "Condition": {"StringEquals": {**source, "s3:x-amz-acl": "bucket-owner-full-control"}},
+            },
+        ],
+    }
+
+
+def access_log_bucket_policy(
+    *, partition: str, bucket: str, source_bucket: str, account_id: str, prefix: str
+) -> Document:
+    """TLS only; S3's log delivery may write the source bucket's server access logs under `prefix`, for that bucket
+    in this account only (S3 User Guide, "Permissions for log delivery": a bucket policy for logging.s3.amazonaws.com
+    with aws:SourceArn and aws:SourceAccount; ACL-based delivery is off with BucketOwnerEnforced)."""
+    bucket_arn = f"arn:{partition}:s3:::{bucket}"
+    return {
+        "Version": VERSION,
+        "Statement": [
+            _deny_insecure_transport(bucket_arn),
+            {
+                "Sid": "S3ServerAccessLogDelivery",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/{prefix}*",
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": f"arn:{partition}:s3:::{source_bucket}"},
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                },
+            },
+        ],
+    }
+
+
+def service_role_trust_policy(*, service: str, account_id: str, source_arn: str) -> Document:
+    """An AWS service may assume the role only on behalf of `source_arn` in this account (confused-deputy
+    prevention, IAM User Guide "The confused deputy problem")."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "ServiceOnBehalfOfThisResource",
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {"aws:SourceArn": source_arn},
+                },
+            }
+        ],
+    }
+
+
+def trail_logs_policy(*, partition: str, region: str, account_id: str, log_group: str) -> Document:
+    """What CloudTrail's role may do: create its log streams and put events, in its one log group (the stream names
+    CloudTrail uses, per the CloudTrail User Guide's role policy for CloudWatch Logs)."""
+    streams = (
+        f"arn:{partition}:logs:{region}:{account_id}:log-group:{log_group}:log-stream:{account_id}_CloudTrail_{region}*"
+    )
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "CloudTrailLogStreams",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": streams,
+            }
+        ],
+    }
+
+
+def audit_key_policy(
+    *, partition: str, region: str, account_id: str, trail_arn: str, log_groups: list[str]
+) -> Document:
+    """The audit key: the account's administrators manage it through IAM; CloudTrail may encrypt this trail's logs;
+    CloudWatch Logs may use it for these log groups only. Each service principal is held to an encryption context
+    or source condition, as the CloudTrail and CloudWatch Logs user guides document for their key policies."""
+    root = f"arn:{partition}:iam::{account_id}:root"
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                # Without this statement IAM policies can't grant use of the key, and nobody could manage it.
+                "Sid": "AccountAdministratorsThroughIam",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudTrailEncryptsThisTrailsLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:GenerateDataKey*",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceArn": trail_arn},
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{partition}:cloudtrail:*:{account_id}:trail/*"
+                    },
+                },
+            },
+            {
+                "Sid": "CloudTrailDescribesTheKey",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:DescribeKey",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
+            },
+            {
+                "Sid": "CloudWatchLogsForTheseLogGroups",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                "Resource": "*",
+                "Condition": {
+                    # The encryption context value is a string (not an ARN-typed key), so String operators.
+                    "StringEquals": {
+                        "kms:EncryptionContext:aws:logs:arn": [
+                            f"arn:{partition}:logs:{region}:{account_id}:log-group:{name}"
+                            for name in sorted(log_groups)
+                        ]
+                    }
+                },
             },
         ],
     }

@@ -76,22 +76,33 @@ def vpc_dns_problems(key: str, vpc: VpcFacts) -> list[str]:
     ]
 
 
-def zone_overlap_problems(key: str, subnets: list[SubnetFacts], gateway_zone_ids: list[str]) -> list[str]:
-    """Subnets in an AZ the owner's resource gateway does not use: an endpoint gets no network interface there."""
+def zone_overlap(key: str, subnets: list[SubnetFacts], gateway_zone_ids: list[str]) -> tuple[list[str], list[str]]:
+    """(problems, warnings) for an endpoint's subnets against the owner's resource gateway AZs.
+
+    An endpoint gets network interfaces for the shared resources only in AZs the resource gateway also uses, and needs
+    at least one in common (EC2 CreateVpcEndpoint; VPC Lattice "Resource gateways"): none in common is refused;
+    subnets outside those AZs are a warning (no interface for the database there; clients cross AZs).
+    """
     outside = [s for s in subnets if s.availability_zone_id not in gateway_zone_ids]
     if not outside:
-        return []
+        return [], []
     listed = ", ".join(f"{s.subnet_id} ({s.availability_zone_id})" for s in outside)
-    return [
-        f"{key}: {listed} {'is' if len(outside) == 1 else 'are'} in an Availability Zone the owner's resource gateway "
-        f"does not use, so the endpoint would get no network interface there; use subnets in AZ IDs "
-        f"{', '.join(gateway_zone_ids)} (AZ IDs, not names: names differ between accounts — see "
-        "`aws ec2 describe-subnets --query 'Subnets[].[SubnetId,AvailabilityZoneId]'`)"
+    advice = (
+        f"the owner's resource gateway uses AZ IDs {', '.join(gateway_zone_ids)} (IDs, not names: names differ "
+        "between accounts — `aws ec2 describe-subnets --query 'Subnets[].[SubnetId,AvailabilityZoneId]'`)"
+    )
+    if len(outside) == len(subnets):
+        return [
+            f"{key}: no subnet shares an Availability Zone with the owner's resource gateway ({listed}); {advice}"
+        ], []
+    return [], [
+        f"{key}: {listed} {'is' if len(outside) == 1 else 'are'} outside the resource gateway's Availability Zones, so "
+        f"the endpoint gets no network interface for the database there; {advice}"
     ]
 
 
-def subnet_problems(key: str, vpc_id: str, subnets: list[SubnetFacts]) -> list[str]:
-    """Why these subnets can't hold a resource gateway or DB subnet group in `vpc_id` (empty when they can)."""
+def subnet_problems(key: str, vpc_id: str, subnets: list[SubnetFacts], needs_two: str) -> list[str]:
+    """Why these subnets can't serve in `vpc_id` (empty when they can); `needs_two` says what needs two AZs."""
     problems = [
         f"{key}: {s.subnet_id} is in {s.vpc_id}, not in {vpc_id}; list subnets of the configured VPC"
         for s in subnets
@@ -101,7 +112,7 @@ def subnet_problems(key: str, vpc_id: str, subnets: list[SubnetFacts]) -> list[s
     if len(zones) < 2:
         problems.append(
             f"{key}: all subnets are in one Availability Zone ({', '.join(sorted(zones))}); "
-            "add a subnet in a second AZ (the resource gateway and the DB subnet group need two)"
+            f"add a subnet in a second AZ ({needs_two})"
         )
     return problems
 
@@ -115,6 +126,66 @@ def account_problems(key: str, expected: str | None, actual: Account) -> list[st
     return []
 
 
+# VPC quota "Inbound or outbound rules per security group" (Service Quotas code L-0EA8095F): default 60, adjustable;
+# its product with "Security groups per network interface" may not exceed 1,000 (Amazon VPC User Guide, quotas).
+SG_RULES_QUOTA_CODE = "L-0EA8095F"
+SG_RULES_QUOTA_DEFAULT = 60
+
+
+# Classes RDS for MySQL offers nearly everywhere: the orderable lookup prefers the configured class and falls back to
+# these, so a class RDS can't order shows up as a different answer rather than as a failed lookup (a failed provider
+# call fails the whole run with the provider's raw error, however the program handles it).
+FALLBACK_INSTANCE_CLASSES = ["db.t3.micro", "db.t3.small", "db.t4g.micro", "db.m5.large", "db.r5.large"]
+
+
+def database_problems(key: str, database, multi_az: bool, region: str) -> list[str]:
+    """What RDS would reject minutes into a deploy: an instance class it can't order for the configured MySQL major
+    version with this stack's settings (gp3, encryption, IAM auth, Multi-AZ, Enhanced Monitoring)."""
+    version = aws.rds.get_engine_version(engine="mysql", version=database.engine_version, latest=True).version
+    offer = aws.rds.get_orderable_db_instance(
+        engine="mysql",
+        engine_version=version,
+        preferred_instance_classes=[database.instance_class, *FALLBACK_INSTANCE_CLASSES],
+        storage_type="gp3",
+        supports_storage_encryption=True,
+        supports_iam_database_authentication=True,
+        supports_enhanced_monitoring=True if database.monitoring_interval_seconds else None,
+        supports_multi_az=True if multi_az else None,
+    )
+    if offer.instance_class == database.instance_class:
+        return []
+    settings = ", ".join(
+        ["gp3 storage", "encryption", "IAM authentication"]
+        + (["Multi-AZ"] if multi_az else [])
+        + (["Enhanced Monitoring"] if database.monitoring_interval_seconds else [])
+    )
+    return [
+        f"{key}.instanceClass: {database.instance_class} can't be ordered in {region} for MySQL {version} with "
+        f"{settings} (e.g. {offer.instance_class} can); list the classes that can: aws rds "
+        f"describe-orderable-db-instance-options --engine mysql --engine-version {version} --region {region} "
+        "--query 'OrderableDBInstanceOptions[].DBInstanceClass'"
+    ]
+
+
+def security_group_rule_problems(key: str, clients: int, ports: int) -> list[str]:
+    """The endpoint's security group gets one inbound rule per client group and port: within the account's quota?"""
+    rules = clients * ports
+    if rules <= SG_RULES_QUOTA_DEFAULT:
+        return []  # within the default, so within any raised value too
+    # Read-only (servicequotas:GetServiceQuota), and only past the default; a raised quota is honoured.
+    limit = int(aws.servicequotas.get_service_quota(service_code="vpc", quota_code=SG_RULES_QUOTA_CODE).value)
+    source = "this account's value"
+    if rules <= limit:
+        return []
+    return [
+        f"{key}: {clients} client groups × {ports} ports need {rules} inbound rules on the endpoint's security group, "
+        f'over the quota of {limit} ({source}) — "Inbound or outbound rules per security group", VPC quota '
+        f"{SG_RULES_QUOTA_CODE}, default {SG_RULES_QUOTA_DEFAULT}, adjustable in Service Quotas (its product with "
+        '"Security groups per network interface" may not exceed 1,000). Use fewer client groups (e.g. one shared '
+        "client group) or service ports, or raise the quota"
+    ]
+
+
 def stack_problems(config, account: Account, subnets: list[SubnetFacts]) -> list[str]:
     """Everything about a stack's config that only the AWS account can tell (empty when all is well).
 
@@ -123,9 +194,23 @@ def stack_problems(config, account: Account, subnets: list[SubnetFacts]) -> list
     ns = "lattice-tenancy"
     problems = account_problems(f"{ns}:expectedAccountId", config.expected_account_id, account)
     network = config.network
-    problems += subnet_problems(f"{ns}:network.subnetIds", network.vpc_id, subnets)
+    problems += subnet_problems(
+        f"{ns}:network.subnetIds",
+        network.vpc_id,
+        subnets,
+        "the resource gateway and the DB subnet group need two"
+        if config.kind == "owner"
+        else "the endpoint needs two for availability",
+    )
     if config.kind == "tenant":
         problems += vpc_dns_problems(f"{ns}:network.vpcId", describe_vpc(network.vpc_id))
+        problems += security_group_rule_problems(
+            f"{ns}:network.clientSecurityGroupIds",
+            len(network.client_security_group_ids),
+            1 + len(config.service_ports),
+        )
+    else:
+        problems += database_problems(f"{ns}:database", config.database, config.multi_az, account.region)
     if config.kind == "owner":
         for key, arn in (
             ("database.kmsKeyArn", config.database.kms_key_arn),
@@ -138,23 +223,27 @@ def stack_problems(config, account: Account, subnets: list[SubnetFacts]) -> list
                 )
     if config.kind == "owner" and config.database.subnet_ids:
         problems += subnet_problems(
-            f"{ns}:database.subnetIds", network.vpc_id, describe_subnets(config.database.subnet_ids)
+            f"{ns}:database.subnetIds",
+            network.vpc_id,
+            describe_subnets(config.database.subnet_ids),
+            "the DB subnet group needs two",
         )
     return problems
 
 
-def tenant_problems(config, contract, subnets: list[SubnetFacts]) -> list[str]:
-    """What a tenant's config gets wrong given the owner's contract (its own keys named; empty when all is well)."""
+def tenant_problems(config, contract, subnets: list[SubnetFacts]) -> tuple[list[str], list[str]]:
+    """(problems, warnings) of a tenant's config given the owner's contract, naming the tenant's own keys."""
     ns = "lattice-tenancy"
-    problems = []
+    problems, warnings = [], []
     if contract.database_port in config.service_ports:
         problems.append(
             f"{ns}:servicePorts: {contract.database_port} is the owner's database port, which the endpoint's "
             "security group opens to the clients already; remove it (servicePorts lists Lattice service ports only)"
         )
     if config.connection in ("endpoint", "resource"):
-        problems += zone_overlap_problems(f"{ns}:network.subnetIds", subnets, contract.resource_gateway_az_ids)
-    return problems
+        zone_problems, warnings = zone_overlap(f"{ns}:network.subnetIds", subnets, contract.resource_gateway_az_ids)
+        problems += zone_problems
+    return problems, warnings
 
 
 def read_stack_outputs(stack_name: str) -> dict:

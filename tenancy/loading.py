@@ -46,8 +46,8 @@ def raw_namespace(config: Mapping[str, str], namespace: str = PROJECT) -> dict[s
         raise ConfigError(
             "invalid stack configuration:\n"
             + "\n".join(
-                f"  {k}: is set to an empty string; write a value, or remove the key to use its default "
-                f"(pulumi config rm {k.partition(':')[2]})"
+                f"  {k}: is set to an empty string; write a value (a key with a default may instead be removed: "
+                f"pulumi config rm {k.partition(':')[2]})"
                 for k in sorted(empty)
             )
         )

@@ -6,6 +6,8 @@ patterns in botocore's API models), given a prefix that `tenancy.config.NamePref
 
 from __future__ import annotations
 
+import hashlib
+
 # IAM path for tenant roles: the auth policy admits only roles under it, so it doubles as the tenant allow-list.
 ROLE_PATH_ROOT = "/lattice-tenancy/"
 
@@ -38,8 +40,12 @@ def database_group_prefix(prefix: str) -> str:
     return f"{prefix}-db-"
 
 
-def final_snapshot(prefix: str) -> str:
-    return f"{prefix}-db-final"
+def final_snapshot(prefix: str, *replacement_settings: str) -> str:
+    """`<prefix>-db-final-<8 hex>`: the hash of the settings that force the instance's replacement, so the snapshot
+    of one replacement never collides with an earlier one's (RDS refuses a duplicate snapshot identifier). A
+    destroy and re-create with unchanged settings does reuse the name: delete or rename the old snapshot first."""
+    digest = hashlib.sha256("\n".join(replacement_settings).encode()).hexdigest()[:8]
+    return f"{prefix}-db-final-{digest}"  # 24 + 18 ≤ 255, letters, digits, single hyphens
 
 
 def resource_share(prefix: str) -> str:
@@ -61,6 +67,31 @@ def trail(prefix: str) -> str:
 def audit_bucket(prefix: str, account_id: str, region: str) -> str:
     # S3 names are global: the account and region make it unique. 24 + 7 + 12 + 1 + 16 ≤ 63.
     return f"{prefix}-audit-{account_id}-{region}"
+
+
+def trail_log_group(prefix: str) -> str:
+    return f"/aws/cloudtrail/{prefix}"
+
+
+def trail_logs_role(prefix: str) -> str:
+    return f"{prefix}-trail-to-logs"  # ≤ 24 + 14 (IAM role names ≤ 64)
+
+
+def monitoring_role(prefix: str) -> str:
+    return f"{prefix}-rds-monitoring"  # ≤ 24 + 15
+
+
+# Service roles live under AWS's conventional path, never under the tenant path that the auth policy admits.
+SERVICE_ROLE_PATH = "/service-role/"
+
+
+def audit_key_alias(prefix: str) -> str:
+    return f"alias/{prefix}-audit"
+
+
+def access_log_bucket(prefix: str, account_id: str, region: str) -> str:
+    # The audit bucket's server access logs. 24 + 8 + 12 + 1 + 16 ≤ 63.
+    return f"{prefix}-s3logs-{account_id}-{region}"
 
 
 def access_log_group(prefix: str) -> str:

@@ -43,6 +43,24 @@ class VpcFact:
     dns_hostnames: bool = True
 
 
+# What the stand-in's RDS offers: the latest minor version per MySQL major, and the classes it can order (the
+# burstable families up to 2xlarge, the others from large). Enough to tell "db.t4g.smal" from "db.t4g.small".
+MYSQL_VERSIONS = {"8.0": "8.0.43", "8.4": "8.4.7"}
+_BURSTABLE = {"t3", "t4g"}
+_FAMILIES = _BURSTABLE | {"m5", "m5d", "m6g", "m6gd", "m6i", "m6id", "m7g", "m7i", "r5", "r5b", "r6g", "r6gd", "r6i",
+                          "r7g", "r7i", "x2g"}  # fmt: skip
+_SIZES = ["micro", "small", "medium", "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"]
+
+
+def orderable(instance_class: str) -> bool:
+    prefix, _, rest = instance_class.partition(".")
+    family, _, size = rest.partition(".")
+    if prefix != "db" or family not in _FAMILIES or size not in _SIZES:
+        return False
+    index = _SIZES.index(size)
+    return index <= _SIZES.index("2xlarge") if family in _BURSTABLE else index >= _SIZES.index("large")
+
+
 def assumed_subnets(vpc_id: str, subnet_ids: list[str], region: str) -> dict[str, SubnetFact]:
     """Offline stand-in for subnets named in a stack file: in the configured VPC, spread over AZs 1, 2, 3."""
     area, *directions, number = region.split("-")
@@ -70,10 +88,13 @@ class OfflineAws(pulumi_mocks.Mocks):
         subnets: Mapping[str, SubnetFact] | None = None,
         stacks: Mapping[str, Mapping[str, Any]] | None = None,
         vpcs: Mapping[str, VpcFact] | None = None,
+        quotas: Mapping[tuple[str, str], float] | None = None,
     ) -> None:
         self.account_id = account_id
         # VPC attributes by ID; a VPC not listed has DNS support and host names on (the console's default).
         self.vpcs = dict(vpcs or {})
+        # Service Quotas values by (service code, quota code): the defaults unless a test raises one.
+        self.quotas = {("vpc", "L-0EA8095F"): 60.0, **(quotas or {})}
         self.region = region
         self.subnets = dict(subnets or {})
         # Other stacks' outputs, by fully qualified name, for StackReference reads.
@@ -111,6 +132,25 @@ class OfflineAws(pulumi_mocks.Mocks):
                 "cidrBlock": "10.0.0.0/16",
                 "ownerId": self.account_id,
             }
+        if token == "aws:rds/getEngineVersion:getEngineVersion":
+            version = MYSQL_VERSIONS.get(a.get("version", ""))
+            if a.get("engine") != "mysql" or version is None:
+                raise Exception("no RDS engine versions found matching criteria; try different search")
+            return {"engine": "mysql", "version": version, "versionActual": version, "id": version,
+                    "parameterGroupFamily": f"mysql{a['version']}", "status": "available"}  # fmt: skip
+        if token == "aws:rds/getOrderableDbInstance:getOrderableDbInstance":
+            wanted = [a["instanceClass"]] if a.get("instanceClass") else a.get("preferredInstanceClasses", [])
+            found = next((c for c in wanted if orderable(c)), None)
+            if a.get("engineVersion") not in MYSQL_VERSIONS.values() or found is None:
+                raise Exception("no RDS Orderable DB Instance found matching criteria; try different search")
+            return {"id": found, "engine": "mysql", "engineVersion": a["engineVersion"], "instanceClass": found,
+                    "storageType": a.get("storageType", "gp3")}  # fmt: skip
+        if token == "aws:servicequotas/getServiceQuota:getServiceQuota":
+            value = self.quotas.get((a.get("serviceCode"), a.get("quotaCode")))
+            if value is None:
+                raise Exception(f"NoSuchResourceException: quota {a.get('quotaCode')} is not known offline")
+            return {"id": a["quotaCode"], "quotaCode": a["quotaCode"], "serviceCode": a["serviceCode"], "value": value,
+                    "defaultValue": value, "adjustable": True, "globalQuota": False}  # fmt: skip
         if token == "aws:vpc/getEndpointAssociations:getEndpointAssociations":
             return {
                 "vpcEndpointId": a["vpcEndpointId"],
@@ -236,6 +276,10 @@ class OfflineAws(pulumi_mocks.Mocks):
             return {"id": s.get("bucket", name)}
         if typ == "aws:cloudtrail/trail:Trail":
             return {"id": s["name"], "arn": self._arn("cloudtrail", f"trail/{s['name']}")}
+        if typ == "aws:kms/key:Key":
+            digest = hashlib.sha256(seed.encode()).hexdigest()
+            key_id = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+            return {"id": key_id, "keyId": key_id, "arn": self._arn("kms", f"key/{key_id}")}
         if typ == "aws:cloudwatch/logGroup:LogGroup":
             return {"id": s["name"], "arn": self._arn("logs", f"log-group:{s['name']}")}
         if typ == "aws:ec2/vpcEndpoint:VpcEndpoint":

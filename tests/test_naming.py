@@ -34,7 +34,9 @@ def test_iam_and_logs_names_match_the_api_models(prefix):
 def test_rds_s3_and_cloudtrail_names_follow_the_documented_rules(prefix):
     # RDS: 1-63 letters, digits, hyphens; a letter first; no trailing hyphen or "--".
     rds = re.compile(r"(?=.{1,63}$)[a-z](?:[a-z0-9]|-(?!-))*[a-z0-9]")
-    assert rds.fullmatch(naming.database(prefix)) and rds.fullmatch(naming.final_snapshot(prefix))
+    assert rds.fullmatch(naming.database(prefix)) and rds.fullmatch(
+        naming.final_snapshot(prefix, "aws-managed", "lattice_admin")
+    )
     # S3: 3-63 lowercase letters, digits, hyphens; letter or digit at both ends.
     bucket = naming.audit_bucket(prefix, "111111111111", LONGEST_REGION + "xx")
     assert re.fullmatch(r"(?=.{3,63}$)[a-z0-9][a-z0-9-]*[a-z0-9]", bucket), bucket

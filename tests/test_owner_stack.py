@@ -80,7 +80,9 @@ def test_database_is_private_encrypted_backed_up_and_has_no_password_in_code(own
 def test_production_profile_protects_the_database(owner_run):
     db = owner_run.one(DB)
     assert db.inputs["deletionProtection"] is True and db.protect is True, db.urn
-    assert db.inputs["skipFinalSnapshot"] is False and db.inputs["finalSnapshotIdentifier"] == "acme-db-db-final"
+    assert db.inputs["skipFinalSnapshot"] is False and db.inputs["finalSnapshotIdentifier"].startswith(
+        "acme-db-db-final-"
+    )
     assert db.inputs["multiAz"] is True
 
 
@@ -92,6 +94,14 @@ def test_development_profile_drops_protection_but_keeps_the_final_snapshot(value
     assert db.inputs["skipFinalSnapshot"] is False and db.inputs["finalSnapshotIdentifier"]
     bucket = by_name(run, "audit-bucket")
     assert bucket.protect is False and bucket.inputs["forceDestroy"] is True
+
+
+def test_a_replacement_names_its_final_snapshot_apart_from_the_last_ones(values, owner_run):
+    first = owner_run.one(DB).inputs["finalSnapshotIdentifier"]
+    values["database"] = {"kmsKeyArn": f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
+    second = run_owner(values).one(DB).inputs["finalSnapshotIdentifier"]  # a new key replaces the instance
+    assert first.startswith("acme-db-db-final-") and second.startswith("acme-db-db-final-") and first != second
+    assert owner_run.one(DB).inputs["applyImmediately"] is True
 
 
 def test_database_requires_tls_and_audits_connections(owner_run):
@@ -106,6 +116,28 @@ def test_database_requires_tls_and_audits_connections(owner_run):
     assert (options.inputs["engineName"], options.inputs["majorEngineVersion"]) == ("mysql", "8.4")
     assert db.property_dependencies["parameterGroupName"] == [params.urn]
     assert db.property_dependencies["optionGroupName"] == [options.urn]
+
+
+def test_enhanced_monitoring_every_60_s_through_a_role_only_rds_may_assume_for_this_instance(owner_run):
+    db, role = owner_run.one(DB), by_name(owner_run, "database-monitoring-role")
+    attachment = by_name(owner_run, "database-monitoring-policy")
+    assert db.inputs["monitoringInterval"] == 60
+    assert db.property_dependencies["monitoringRoleArn"] == [role.urn] and attachment.urn in db.dependencies
+    assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:rds:eu-west-1:{ACCOUNT}:db:acme-db-db"},
+    }
+    assert role.inputs["path"] == "/service-role/"
+
+
+def test_enhanced_monitoring_off_on_purpose_creates_no_role(values):
+    values["database"] = {"monitoringIntervalSeconds": 0, "monitoringOffReason": "the organization's agent covers it"}
+    run = run_owner(values)
+    assert run.one(DB).inputs["monitoringInterval"] == 0 and "monitoringRoleArn" not in run.one(DB).inputs
+    assert [r for r in run.of_type("aws:iam/role:Role") if "monitoring" in r.name] == []
 
 
 def test_fixed_name_resources_are_replaced_by_deleting_first(owner_run):
@@ -252,22 +284,58 @@ def test_each_tenant_role_connects_only_as_its_own_db_user(owner_run):
 # --- audit ---------------------------------------------------------------------------------------------------
 
 
-def test_audit_bucket_is_locked_down(owner_run):
-    block = owner_run.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+BUCKET_GUARDS = {
+    "public-access": "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "encryption": "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "versioning": "aws:s3/bucketVersioning:BucketVersioning",
+    "ownership": "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    "policy": "aws:s3/bucketPolicy:BucketPolicy",
+}
+KEY = "aws:kms/key:Key"
+
+
+def sse_of(run, bucket: str) -> dict:
+    rule = by_name(run, f"{bucket}-encryption").inputs["rules"][0]
+    return {**rule["applyServerSideEncryptionByDefault"], "bucketKey": rule["bucketKeyEnabled"]}
+
+
+@pytest.mark.parametrize("bucket", ["audit-bucket", "audit-s3logs"])
+def test_audit_and_server_access_log_buckets_are_equally_locked_down(owner_run, bucket):
+    resource = by_name(owner_run, bucket)
+    assert resource.protect is True and resource.inputs["forceDestroy"] is False and resource.delete_before_replace
+    for suffix, typ in BUCKET_GUARDS.items():
+        guard = by_name(owner_run, f"{bucket}-{suffix}")
+        assert guard.type == typ and guard.property_dependencies["bucket"] == [resource.urn], guard.urn
+    block = by_name(owner_run, f"{bucket}-public-access").inputs
     assert all(
         block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
     )
-    sse = owner_run.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
-    assert sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
-    assert (
-        owner_run.one("aws:s3/bucketVersioning:BucketVersioning").inputs["versioningConfiguration"]["status"]
-        == "Enabled"
-    )
-    ownership = owner_run.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls")
-    assert ownership.inputs["rule"]["objectOwnership"] == "BucketOwnerEnforced"
-    bucket = by_name(owner_run, "audit-bucket")
-    assert bucket.inputs["bucket"] == f"acme-db-audit-{ACCOUNT}-eu-west-1" and bucket.inputs["forceDestroy"] is False
-    assert bucket.protect is True
+    assert by_name(owner_run, f"{bucket}-versioning").inputs["versioningConfiguration"]["status"] == "Enabled"
+    assert by_name(owner_run, f"{bucket}-ownership").inputs["rule"]["objectOwnership"] == "BucketOwnerEnforced"
+    deny = json.loads(by_name(owner_run, f"{bucket}-policy").inputs["policy"])["Statement"][0]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_the_audit_bucket_logs_its_access_into_the_log_bucket(owner_run):
+    audit, logs = by_name(owner_run, "audit-bucket"), by_name(owner_run, "audit-s3logs")
+    assert audit.inputs["bucket"] == f"acme-db-audit-{ACCOUNT}-eu-west-1"
+    assert logs.inputs["bucket"] == f"acme-db-s3logs-{ACCOUNT}-eu-west-1"
+    logging = owner_run.one("aws:s3/bucketLogging:BucketLogging")
+    assert logging.property_dependencies["bucket"] == [audit.urn]
+    assert logging.property_dependencies["targetBucket"] == [logs.urn]
+    assert logging.inputs["targetPrefix"] == "audit-bucket/"
+    assert by_name(owner_run, "audit-s3logs-policy").urn in logging.dependencies
+    # Log delivery writes only SSE-S3 objects, only under the prefix, only for the audit bucket of this account.
+    assert sse_of(owner_run, "audit-s3logs") == {"sseAlgorithm": "AES256", "bucketKey": False}
+    allow = json.loads(by_name(owner_run, "audit-s3logs-policy").inputs["policy"])["Statement"][1]
+    assert allow["Principal"] == {"Service": "logging.s3.amazonaws.com"} and allow["Action"] == "s3:PutObject"
+    assert allow["Resource"] == f"arn:aws:s3:::acme-db-s3logs-{ACCOUNT}-eu-west-1/audit-bucket/*"
+    assert allow["Condition"] == {
+        "ArnLike": {"aws:SourceArn": f"arn:aws:s3:::acme-db-audit-{ACCOUNT}-eu-west-1"},
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+    }
+    rule = owner_run.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"][0]
+    assert rule["status"] == "Enabled" and rule["expiration"]["days"] == 365
 
 
 def test_trail_records_everything_after_its_bucket_policy_is_in_place(owner_run):
@@ -286,8 +354,80 @@ def test_trail_records_everything_after_its_bucket_policy_is_in_place(owner_run)
     assert [s["Condition"]["StringEquals"]["aws:SourceArn"] for s in statements[1:]] == [arn, arn]
 
 
+def test_trail_delivers_to_cloudwatch_logs_through_a_role_only_it_may_assume(owner_run):
+    trail = owner_run.one("aws:cloudtrail/trail:Trail")
+    group, role = by_name(owner_run, "audit-trail-logs"), by_name(owner_run, "audit-trail-role")
+    assert group.inputs["name"] == "/aws/cloudtrail/acme-db" and group.inputs["retentionInDays"] == 365
+    assert (
+        trail.inputs["cloudWatchLogsGroupArn"]
+        == f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/cloudtrail/acme-db:*"
+    )
+    assert trail.property_dependencies["cloudWatchLogsRoleArn"] == [role.urn]
+    assert by_name(owner_run, "audit-trail-role-policy").urn in trail.dependencies
+    trail_arn = f"arn:aws:cloudtrail:eu-west-1:{ACCOUNT}:trail/acme-db-trail"
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "cloudtrail.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnLike": {"aws:SourceArn": trail_arn},
+    }
+    assert role.inputs["path"] == "/service-role/"  # never under the tenant path the auth policy admits
+    (allow,) = json.loads(by_name(owner_run, "audit-trail-role-policy").inputs["policy"])["Statement"]
+    assert allow["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert allow["Resource"] == (
+        f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/cloudtrail/acme-db:log-stream:{ACCOUNT}_CloudTrail_eu-west-1*"
+    )
+
+
+def test_production_creates_one_rotated_protected_key_for_the_trail_bucket_and_log_groups(owner_run):
+    key = owner_run.one(KEY)
+    assert key.inputs["enableKeyRotation"] is True and key.inputs["deletionWindowInDays"] >= 7 and key.protect
+    users = {
+        "trail": (by_name(owner_run, "audit-trail"), "kmsKeyId"),
+        "access logs": (by_name(owner_run, "audit-access-logs"), "kmsKeyId"),
+        "trail logs": (by_name(owner_run, "audit-trail-logs"), "kmsKeyId"),
+        "audit bucket": (by_name(owner_run, "audit-bucket-encryption"), "rules"),
+    }
+    for what, (resource, key_input) in users.items():
+        assert resource.property_dependencies[key_input] == [key.urn], what
+    assert sse_of(owner_run, "audit-bucket")["sseAlgorithm"] == "aws:kms"
+    assert sse_of(owner_run, "audit-bucket")["bucketKey"] is True
+    statements = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
+    assert statements["AccountAdministratorsThroughIam"]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    trail_arn = f"arn:aws:cloudtrail:eu-west-1:{ACCOUNT}:trail/acme-db-trail"
+    for sid in ("CloudTrailEncryptsThisTrailsLogs", "CloudTrailDescribesTheKey"):
+        assert statements[sid]["Condition"]["StringEquals"] == {"aws:SourceArn": trail_arn}
+    logs = statements["CloudWatchLogsForTheseLogGroups"]
+    assert logs["Principal"] == {"Service": "logs.eu-west-1.amazonaws.com"}
+    assert logs["Condition"]["StringEquals"]["kms:EncryptionContext:aws:logs:arn"] == [
+        f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/cloudtrail/acme-db",
+        f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/vendedlogs/vpc-lattice/acme-db",
+    ]
+    assert owner_run.exports["audit_key_arn"] == owner_run.one(KEY).inputs.get(
+        "arn", owner_run.exports["audit_key_arn"]
+    )
+
+
+def test_development_keeps_aws_managed_keys(values):
+    values["profile"] = "development"
+    run = run_owner(values)
+    assert run.of_type(KEY) == [] and run.exports["audit_key_arn"] is None
+    assert sse_of(run, "audit-bucket") == {"sseAlgorithm": "AES256", "bucketKey": False}
+    for name in ("audit-trail", "audit-access-logs", "audit-trail-logs"):
+        assert "kmsKeyId" not in by_name(run, name).inputs, name
+
+
+def test_a_configured_key_is_used_and_none_is_created(values):
+    arn = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    values["audit"] = {"kmsKeyArn": arn}
+    run = run_owner(values)
+    assert run.of_type(KEY) == []
+    assert by_name(run, "audit-trail").inputs["kmsKeyId"] == arn
+    assert sse_of(run, "audit-bucket")["kmsMasterKeyId"] == arn
+
+
 def test_both_access_log_types_go_to_a_retained_log_group(owner_run):
-    group = owner_run.one("aws:cloudwatch/logGroup:LogGroup")
+    group = by_name(owner_run, "audit-access-logs")
     assert group.inputs["retentionInDays"] == 365
     subscriptions = owner_run.of_type("aws:vpclattice/accessLogSubscription:AccessLogSubscription")
     assert sorted(s.inputs["serviceNetworkLogType"] for s in subscriptions) == ["RESOURCE", "SERVICE"]
@@ -414,6 +554,24 @@ def test_a_kms_key_in_another_region_is_refused(values):
     values["audit"] = {"kmsKeyArn": "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
     message = _program_error(values)
     assert "lattice-tenancy:audit.kmsKeyArn: the key is in us-east-1" in message
+
+
+@pytest.mark.parametrize(
+    ("database", "says"),
+    [
+        ({"instanceClass": "db.t4g.smal"}, "database.instanceClass: db.t4g.smal can't be ordered in eu-west-1 for MySQL 8.4.7"),
+        ({"instanceClass": "db.m6g.micro"}, "describe-orderable-db-instance-options --engine mysql --engine-version 8.4.7"),
+    ],
+)  # fmt: skip
+def test_an_instance_class_rds_cannot_order_is_refused_before_anything_is_created(values, database, says):
+    values["database"] = database
+    message = _program_error(values)
+    assert says in message and "(e.g. db.t3.micro can)" in message
+
+
+def test_an_orderable_class_passes_the_lookup(values):
+    values["database"] = {"instanceClass": "db.r7g.large"}
+    assert run_owner(values).one(DB).inputs["instanceClass"] == "db.r7g.large"
 
 
 def test_credentials_for_the_wrong_account_are_refused(values):

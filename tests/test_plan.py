@@ -191,13 +191,24 @@ NAME_IS_NOT_UNIQUE = {
 }
 
 
+# Types AWS allows once per parent or pair (a VPC's one service-network association; one association of a resource
+# configuration with a network; one access log subscription per log type): replaced by deleting first, like names.
+UNIQUE_PER_PARENT = {
+    "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation",
+    "aws:vpclattice/serviceNetworkResourceAssociation:ServiceNetworkResourceAssociation",
+    "aws:vpclattice/accessLogSubscription:AccessLogSubscription",
+}
+
+
 def fixed_name_resources_without_a_replacement_strategy(planned) -> list[str]:
     found = []
     for stack in planned:
         for r in stack.resources:
             if not r.custom or r.is_read or r.type in NAME_IS_NOT_UNIQUE:
                 continue
-            fixed = [k for k in PHYSICAL_NAME_INPUTS if k in r.inputs]
+            fixed = [k for k in PHYSICAL_NAME_INPUTS if k in r.inputs] or (
+                ["one per parent"] if r.type in UNIQUE_PER_PARENT else []
+            )
             if fixed and not r.delete_before_replace:
                 found.append(f"{stack.name}: {r.type} {r.name} ({', '.join(fixed)})")
     return found

@@ -64,6 +64,9 @@ SNVA = "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 SHARE = "aws:ram/resourceShare:ResourceShare"
 PRINCIPAL = "aws:ram/principalAssociation:PrincipalAssociation"
+KMS_KEY = "aws:kms/key:Key"
+KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
 
 TAGS = {"ManagedBy": "pulumi/lattice-tenancy", "LatticeTenancyStack": STACK}
 
@@ -142,6 +145,8 @@ RDS = {
     "skipFinalSnapshot": False,
     "finalSnapshotIdentifier": "acme-db-final",
     "username": "lattice_admin",
+    "monitoringInterval": 60.0,
+    "monitoringRoleArn": "arn:aws:iam::111111111111:role/acme-db-monitoring",
     "port": 3306.0,
     "tags": TAGS,
 }
@@ -166,6 +171,10 @@ CLOUDTRAIL_WRITE = {
 }
 
 
+def trust(*statements: dict) -> dict[str, Any]:
+    return secret(compact({"Version": "2012-10-17", "Statement": list(statements)}))
+
+
 def bucket_policy(*statements: dict) -> dict[str, Any]:
     return {"bucket": "audit", "policy": compact({"Version": "2012-10-17", "Statement": list(statements)})}
 
@@ -179,13 +188,43 @@ TRAIL_OK = {
     "enableLogFileValidation": True,
     "enableLogging": True,
     "kmsKeyId": "arn:aws:kms:eu-west-1:111111111111:key/00000000-0000-0000-0000-000000000000",
+    "cloudWatchLogsGroupArn": "arn:aws:logs:eu-west-1:111111111111:log-group:acme-trail:*",
+    "cloudWatchLogsRoleArn": "arn:aws:iam::111111111111:role/acme-trail-logs",
     "tags": TAGS,
 }
+LOG_DELIVERY = {
+    "Sid": "S3ServerAccessLogDelivery",
+    "Effect": "Allow",
+    "Principal": {"Service": "logging.s3.amazonaws.com"},
+    "Action": "s3:PutObject",
+    "Resource": "arn:aws:s3:::audit-logs/audit/*",
+    "Condition": {
+        "ArnLike": {"aws:SourceArn": "arn:aws:s3:::audit"},
+        "StringEquals": {"aws:SourceAccount": "111111111111"},
+    },
+}
+TRAIL_LOGS_ROLE = {
+    "name": "acme-trail-logs",
+    "assumeRolePolicy": trust(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": "111111111111"},
+                "ArnLike": {"aws:SourceArn": TRAIL_ARN},
+            },
+        }
+    ),
+    "tags": TAGS,
+}
+MONITORING_TRUST = {
+    "Effect": "Allow",
+    "Principal": {"Service": "monitoring.rds.amazonaws.com"},
+    "Action": "sts:AssumeRole",
+    "Condition": {"StringEquals": {"aws:SourceAccount": "111111111111"}},
+}
 EXTERNAL_ID = "ext-id-do-not-print-0123456789"
-
-
-def trust(*statements: dict) -> dict[str, Any]:
-    return secret(compact({"Version": "2012-10-17", "Statement": list(statements)}))
 
 
 TENANT_TRUST = {
@@ -217,6 +256,50 @@ AUTH_STATEMENT = {
 }
 
 
+KEY_ROOT = {
+    "Sid": "AccountAdministratorsThroughIam",
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+    "Action": "kms:*",
+    "Resource": "*",
+}
+KEY_CLOUDTRAIL = {
+    "Sid": "CloudTrailEncryptsThisTrailsLogs",
+    "Effect": "Allow",
+    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+    "Action": "kms:GenerateDataKey*",
+    "Resource": "*",
+    "Condition": {
+        "StringEquals": {"aws:SourceArn": TRAIL_ARN},
+        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:111111111111:trail/*"},
+    },
+}
+KEY_LOGS = {
+    "Sid": "CloudWatchLogsForTheseLogGroups",
+    "Effect": "Allow",
+    "Principal": {"Service": "logs.eu-west-1.amazonaws.com"},
+    "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+    "Resource": "*",
+    "Condition": {
+        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:111111111111:log-group:acme-trail"}
+    },
+}
+KEY_PUBLIC = {"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}
+
+
+def key_policy(*statements: dict) -> str:
+    return compact({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+KEY_OK = {
+    "description": "audit trail and log groups",
+    "enableKeyRotation": True,
+    "deletionWindowInDays": 30.0,
+    "policy": key_policy(KEY_ROOT, KEY_CLOUDTRAIL, KEY_LOGS),
+    "tags": TAGS,
+}
+
+
 def auth(*statements: dict, raw: str | None = None) -> dict[str, Any]:
     policy = raw if raw is not None else compact({"Version": "2012-10-17", "Statement": list(statements)})
     return {"resourceIdentifier": "sn-1", "policy": policy}
@@ -240,6 +323,19 @@ def audit_stack(*, drop: str | None = None, stack: str = STACK, bucket_protect: 
         if typ != drop:
             out.append(res(typ, typ.rsplit(":", 1)[-1], props, stack=stack, refs={"bucket": bucket}))
     out.append(res(TRAIL, "audit-trail", TRAIL_OK, stack=stack, refs={"s3BucketName": bucket}))
+    return out
+
+
+def access_log_stack(*, logging: bool = True, source: str = "audit", target: str = "logs", literal: bool = False):
+    """The audit bucket and its access-log bucket (their other companions have their own policy); with `logging`, a
+    BucketLogging from the `source` bucket into the `target` one ("audit" or "logs"), linked by dependency edges or,
+    with `literal`, by bucket name only."""
+    buckets = {"audit": res(BUCKET, "audit-bucket", {"bucket": "audit"}), "logs": res(BUCKET, "log-bucket", {"bucket": "audit-logs"})}  # fmt: skip
+    out = list(buckets.values())
+    if logging:
+        props = {"bucket": buckets[source].inputs["bucket"], "targetBucket": buckets[target].inputs["bucket"], "targetPrefix": "audit/"}  # fmt: skip
+        refs = None if literal else {"bucket": buckets[source], "targetBucket": buckets[target]}
+        out.append(res(BUCKET_LOGGING, "audit-access-logging", props, refs=refs))
     return out
 
 
@@ -394,6 +490,13 @@ CASES = [
     Case("rds-custom-master-username", "custom", one(INSTANCE, RDS), None),
     Case("rds-custom-master-username", "admin", one(INSTANCE, with_(RDS, username="admin")), "engine default 'admin'"),
     Case("rds-custom-master-username", "Postgres, any case", one(INSTANCE, with_(RDS, username="Postgres")), "engine default 'Postgres'"),
+    Case("rds-enhanced-monitoring", "every 60 s, with a role", one(INSTANCE, RDS), None),
+    Case("rds-enhanced-monitoring", "unset in production (default 0)", one(INSTANCE, with_(RDS, monitoringInterval=DROP, monitoringRoleArn=DROP)), "monitoringInterval is not set (the default, 0): Enhanced Monitoring is off in stack 'prod'"),
+    Case("rds-enhanced-monitoring", "0 in production", one(INSTANCE, with_(RDS, monitoringInterval=0.0, monitoringRoleArn=DROP)), "monitoringInterval is 0: Enhanced Monitoring is off"),
+    Case("rds-enhanced-monitoring", "0 in a development stack, on purpose", one(INSTANCE, with_(RDS, monitoringInterval=0.0, monitoringRoleArn=DROP), stack="dev-1"), None, {"developmentStacks": ["dev-*"]}),
+    Case("rds-enhanced-monitoring", "on without a role", one(INSTANCE, with_(RDS, monitoringRoleArn=DROP)), "monitoringRoleArn is not set while monitoringInterval is 60"),
+    Case("rds-enhanced-monitoring", "on without a role in development", one(INSTANCE, with_(RDS, monitoringInterval=30.0, monitoringRoleArn=""), stack="dev-1"), "monitoringRoleArn is not set while monitoringInterval is 30", {"developmentStacks": ["dev-*"]}),
+    Case("rds-enhanced-monitoring", "an interval RDS refuses", one(INSTANCE, with_(RDS, monitoringInterval=45.0)), "monitoringInterval is 45; RDS accepts 1, 5, 10, 15, 30, 60"),
     # S3 ---------------------------------------------------------------------------------------------------------
     Case("s3-public-access-block", "all four", one(PAB, PAB_OK), None),
     *(
@@ -434,6 +537,21 @@ CASES = [
         for typ in (PAB, SSE, VERSIONING, OWNERSHIP, BUCKET_POLICY)
     ),
     Case("s3-bucket-controls-attached", "linked by literal name", [res(BUCKET, "b", {"bucket": "lit"}), *(res(t, t[-8:], {"bucket": "lit"}) for t in (PAB, SSE, VERSIONING, OWNERSHIP, BUCKET_POLICY))], None),
+    Case("s3-server-access-logging", "audit bucket logs into the log bucket", access_log_stack(), None),
+    Case("s3-server-access-logging", "linked by literal names", access_log_stack(literal=True), None),
+    Case("s3-server-access-logging", "inline logging block", [res(BUCKET, "b", {"bucket": "audit", "logging": {"targetBucket": "audit-logs", "targetPrefix": "audit/"}}), res(BUCKET, "l", {"bucket": "audit-logs"})], None),
+    Case("s3-server-access-logging", "inline logging target unknown during preview", [res(BUCKET, "b", {"bucket": "audit", "logging": {"targetBucket": UNKNOWN_STRING_VALUE}})], None),
+    Case("s3-server-access-logging", "no logging", access_log_stack(logging=False), "bucket 'audit-bucket' has no server access logging"),
+    Case("s3-server-access-logging", "logging for another bucket", [res(BUCKET, "other", {"bucket": "other"}), *access_log_stack()], "bucket 'other' has no server access logging"),
+    Case("s3-server-access-logging", "bucket logs into itself", access_log_stack(target="audit"), "bucket 'audit-bucket' delivers its server access logs to itself"),
+    Case("s3-log-delivery-source-conditions", "source bucket and account", one(BUCKET_POLICY, bucket_policy(TLS_DENY, LOG_DELIVERY)), None),
+    Case("s3-log-delivery-source-conditions", "source account only", one(BUCKET_POLICY, bucket_policy(with_(LOG_DELIVERY, Condition={"StringEquals": {"aws:SourceAccount": "111111111111"}}))), None),
+    Case("s3-log-delivery-source-conditions", "no log delivery statement", one(BUCKET_POLICY, BUCKET_POLICY_OK), None),
+    Case("s3-log-delivery-source-conditions", "no condition", one(BUCKET_POLICY, bucket_policy(TLS_DENY, with_(LOG_DELIVERY, Condition=DROP))), "'S3ServerAccessLogDelivery' allow logging.s3.amazonaws.com without an aws:SourceArn or aws:SourceAccount"),
+    Case("s3-log-delivery-source-conditions", "every bucket's ARN", one(BUCKET_POLICY, bucket_policy(with_(LOG_DELIVERY, Condition={"ArnLike": {"aws:SourceArn": "arn:aws:s3:::*"}}))), "allow logging.s3.amazonaws.com without"),
+    Case("s3-log-delivery-source-conditions", "negated account", one(BUCKET_POLICY, bucket_policy(with_(LOG_DELIVERY, Condition={"StringNotEquals": {"aws:SourceAccount": "222222222222"}}))), "allow logging.s3.amazonaws.com without"),
+    Case("s3-log-delivery-source-conditions", "only if the key exists", one(BUCKET_POLICY, bucket_policy(with_(LOG_DELIVERY, Condition={"StringEqualsIfExists": {"aws:SourceAccount": "111111111111"}}))), "allow logging.s3.amazonaws.com without"),
+    Case("s3-log-delivery-source-conditions", "not JSON", one(BUCKET_POLICY, {"bucket": "audit-logs", "policy": "{"}), "the bucket policy is not valid JSON"),
     Case("s3-bucket-controls-attached", "companions of another bucket", [res(BUCKET, "b", {"bucket": "mine"}), *(res(t, t[-8:], {"bucket": "other"}) for t in (PAB, SSE, VERSIONING, OWNERSHIP, BUCKET_POLICY))], "bucket 'b' has no BucketPublicAccessBlock"),
     # CloudTrail -------------------------------------------------------------------------------------------------
     Case("cloudtrail-multi-region", "multi-region", one(TRAIL, TRAIL_OK), None),
@@ -463,11 +581,47 @@ CASES = [
     Case("cloudtrail-bucket-policy-source-arn", "negated source ARN", one(BUCKET_POLICY, bucket_policy(with_(CLOUDTRAIL_WRITE, Condition={"StringNotEquals": {"aws:SourceArn": TRAIL_ARN}}))), "without an aws:SourceArn"),
     Case("cloudtrail-bucket-policy-source-arn", "wildcard source ARN", one(BUCKET_POLICY, bucket_policy(with_(CLOUDTRAIL_WRITE, Condition={"StringLike": {"aws:SourceArn": "*"}}))), "without an aws:SourceArn"),
     Case("cloudtrail-bucket-policy-source-arn", "other service, no condition", one(BUCKET_POLICY, bucket_policy(TLS_DENY, {"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::audit/*"})), None),
+    Case("cloudtrail-cloudwatch-logs", "log group and role", one(TRAIL, TRAIL_OK), None),
+    Case("cloudtrail-cloudwatch-logs", "S3 only", one(TRAIL, with_(TRAIL_OK, cloudWatchLogsGroupArn=DROP, cloudWatchLogsRoleArn=DROP)), "cloudWatchLogsGroupArn is not set: events reach only the S3 bucket"),
+    Case("cloudtrail-cloudwatch-logs", "log group ARN without ':*'", one(TRAIL, with_(TRAIL_OK, cloudWatchLogsGroupArn="arn:aws:logs:eu-west-1:111111111111:log-group:acme-trail")), "is not a log group ARN ending in ':*'"),
+    Case("cloudtrail-cloudwatch-logs", "a bucket ARN", one(TRAIL, with_(TRAIL_OK, cloudWatchLogsGroupArn="arn:aws:s3:::audit:*")), "is not a log group ARN ending in ':*'"),
+    Case("cloudtrail-cloudwatch-logs", "no role", one(TRAIL, with_(TRAIL_OK, cloudWatchLogsRoleArn=DROP)), "cloudWatchLogsRoleArn is not set"),
+    # KMS --------------------------------------------------------------------------------------------------------
+    Case("kms-key-rotation", "rotating", one(KMS_KEY, KEY_OK), None),
+    Case("kms-key-rotation", "unset (default false)", one(KMS_KEY, with_(KEY_OK, enableKeyRotation=DROP)), "enableKeyRotation is not true"),
+    Case("kms-key-rotation", "off", one(KMS_KEY, with_(KEY_OK, enableKeyRotation=False)), "enableKeyRotation is not true"),
+    Case("kms-key-rotation", "asymmetric key (can't rotate)", one(KMS_KEY, with_(KEY_OK, enableKeyRotation=DROP, customerMasterKeySpec="RSA_2048", keyUsage="SIGN_VERIFY")), None),
+    Case("kms-key-rotation", "custom key store (can't rotate)", one(KMS_KEY, with_(KEY_OK, enableKeyRotation=DROP, customKeyStoreId="cks-1234567890abcdef0")), None),
+    Case("kms-key-deletion-window", "30 days", one(KMS_KEY, KEY_OK), None),
+    Case("kms-key-deletion-window", "unset (AWS waits 30)", one(KMS_KEY, with_(KEY_OK, deletionWindowInDays=DROP)), None),
+    Case("kms-key-deletion-window", "5 days", one(KMS_KEY, with_(KEY_OK, deletionWindowInDays=5.0)), "deletionWindowInDays is 5: a scheduled deletion"),
+    Case("kms-key-deletion-window", "7 days, configured 30", one(KMS_KEY, with_(KEY_OK, deletionWindowInDays=7.0)), "wait at least 30 days", {"minimumDays": 30}),
+    Case("kms-key-policy-no-public-principal", "account, CloudTrail, CloudWatch Logs", one(KMS_KEY, KEY_OK), None),
+    Case("kms-key-policy-no-public-principal", "default key policy", one(KMS_KEY, with_(KEY_OK, policy=DROP)), None),
+    Case("kms-key-policy-no-public-principal", "Principal * unconditioned", one(KMS_KEY, with_(KEY_OK, policy=key_policy(KEY_ROOT, KEY_PUBLIC))), "'Everyone' allow Principal \"*\" without a condition"),
+    Case("kms-key-policy-no-public-principal", "AWS * with a TLS condition only", one(KMS_KEY, with_(KEY_OK, policy=key_policy(with_(KEY_PUBLIC, Principal={"AWS": "*"}, Condition={"Bool": {"aws:SecureTransport": "true"}})))), "allow Principal \"*\""),
+    Case("kms-key-policy-no-public-principal", "Principal * for the own account via a service", one(KMS_KEY, with_(KEY_OK, policy=key_policy(with_(KEY_PUBLIC, Condition={"StringEquals": {"kms:CallerAccount": "111111111111", "kms:ViaService": "s3.eu-west-1.amazonaws.com"}})))), None),
+    Case("kms-key-policy-no-public-principal", "Principal * for any caller account", one(KMS_KEY, with_(KEY_OK, policy=key_policy(with_(KEY_PUBLIC, Condition={"StringLike": {"kms:CallerAccount": "*"}})))), "allow Principal \"*\""),
+    Case("kms-key-policy-no-public-principal", "Deny to everyone", one(KMS_KEY, with_(KEY_OK, policy=key_policy(KEY_ROOT, with_(KEY_PUBLIC, Effect="Deny")))), None),
+    Case("kms-key-policy-no-public-principal", "separate key policy", one(KEY_POLICY, {"keyId": "k", "policy": key_policy(KEY_ROOT, KEY_PUBLIC)}), "'Everyone' allow Principal"),
+    Case("kms-key-policy-no-public-principal", "not JSON", one(KEY_POLICY, {"keyId": "k", "policy": "[]"}), "the key policy is JSON but not an object"),
+    Case("kms-key-policy-service-conditions", "encryption context and source", one(KMS_KEY, KEY_OK), None),
+    Case("kms-key-policy-service-conditions", "encryption context only", one(KMS_KEY, with_(KEY_OK, policy=key_policy(with_(KEY_CLOUDTRAIL, Condition={"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:111111111111:trail/*"}})))), None),
+    Case("kms-key-policy-service-conditions", "separate key policy", one(KEY_POLICY, {"keyId": "k", "policy": key_policy(KEY_ROOT, KEY_LOGS)}), None),
+    Case("kms-key-policy-service-conditions", "CloudTrail unconditioned", one(KMS_KEY, with_(KEY_OK, policy=key_policy(KEY_ROOT, with_(KEY_CLOUDTRAIL, Condition=DROP)))), "'CloudTrailEncryptsThisTrailsLogs' allows cloudtrail.amazonaws.com without a kms:EncryptionContext, aws:SourceArn or aws:SourceAccount"),
+    Case("kms-key-policy-service-conditions", "every account's trails", one(KMS_KEY, with_(KEY_OK, policy=key_policy(with_(KEY_CLOUDTRAIL, Condition={"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:*:trail/*"}})))), "allows cloudtrail.amazonaws.com without"),
+    Case("kms-key-policy-service-conditions", "any log group", one(KMS_KEY, with_(KEY_OK, policy=key_policy(with_(KEY_LOGS, Condition={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": "*"}})))), "allows logs.eu-west-1.amazonaws.com without"),
+    Case("kms-key-policy-service-conditions", "context keys only", one(KMS_KEY, with_(KEY_OK, policy=key_policy(with_(KEY_LOGS, Condition={"ForAnyValue:StringEquals": {"kms:EncryptionContextKeys": "aws:logs:arn"}})))), "allows logs.eu-west-1.amazonaws.com without"),
+    Case("kms-key-policy-service-conditions", "negated source", one(KMS_KEY, with_(KEY_OK, policy=key_policy(with_(KEY_CLOUDTRAIL, Condition={"StringNotEquals": {"aws:SourceArn": TRAIL_ARN}})))), "allows cloudtrail.amazonaws.com without"),
+    Case("kms-key-policy-service-conditions", "DescribeKey unconditioned", one(KMS_KEY, with_(KEY_OK, policy=key_policy(KEY_ROOT, {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:DescribeKey", "Resource": "*"}))), "statement #2 allows cloudtrail.amazonaws.com without"),
     # CloudWatch Logs --------------------------------------------------------------------------------------------
     Case("log-group-retention", "a year", one(LOG_GROUP, {"name": "g", "retentionInDays": 365.0}), None),
     Case("log-group-retention", "never expires (unset)", one(LOG_GROUP, {"name": "g"}), None),
     Case("log-group-retention", "never expires (0)", one(LOG_GROUP, {"name": "g", "retentionInDays": 0.0}), None),
     Case("log-group-retention", "a month", one(LOG_GROUP, {"name": "g", "retentionInDays": 30.0}), "retentionInDays is 30; keep logs at least 365"),
+    Case("log-group-kms-encryption", "customer managed key in production", one(LOG_GROUP, {"name": "g", "kmsKeyId": "arn:aws:kms:eu-west-1:111111111111:key/k"}), None),
+    Case("log-group-kms-encryption", "no key in production", one(LOG_GROUP, {"name": "g", "retentionInDays": 365.0}), "kmsKeyId is not set in production stack 'prod'"),
+    Case("log-group-kms-encryption", "no key in a development stack", one(LOG_GROUP, {"name": "g"}, stack="dev"), None, {"developmentStacks": ["dev"]}),
     Case("log-group-retention", "a month, configured", one(LOG_GROUP, {"name": "g", "retentionInDays": 30.0}), None, {"minimumDays": 30}),
     # Security groups --------------------------------------------------------------------------------------------
     Case("sg-no-public-ingress", "from a security group", one(INGRESS, {"securityGroupId": "sg-1", "referencedSecurityGroupId": "sg-2", "ipProtocol": "tcp", "fromPort": 443.0, "toPort": 443.0}), None),
@@ -528,6 +682,14 @@ CASES = [
     Case("iam-trust-no-session-tags", "TagSession too", one(ROLE, with_(ROLE_OK, assumeRolePolicy=trust(with_(TENANT_TRUST, Action=["sts:AssumeRole", "sts:TagSession"])))), "allows sts:TagSession: session tags would override the role's Team, TenantAccount tags"),
     Case("iam-trust-no-session-tags", "sts:*", one(ROLE, with_(ROLE_OK, assumeRolePolicy=trust(with_(TENANT_TRUST, Action="sts:*")))), "allows sts:TagSession"),
     Case("iam-trust-no-session-tags", "role without ABAC tags", one(ROLE, with_(ROLE_OK, tags=TAGS, assumeRolePolicy=trust(with_(TENANT_TRUST, Action="sts:*")))), None),
+    Case("iam-service-trust-source-conditions", "CloudTrail for this trail and account", one(ROLE, TRAIL_LOGS_ROLE), None),
+    Case("iam-service-trust-source-conditions", "RDS monitoring for this account", one(ROLE, with_(TRAIL_LOGS_ROLE, assumeRolePolicy=trust(MONITORING_TRUST))), None),
+    Case("iam-service-trust-source-conditions", "tenant role, no service", one(ROLE, ROLE_OK), None),
+    Case("iam-service-trust-source-conditions", "a service not listed", one(ROLE, with_(TRAIL_LOGS_ROLE, assumeRolePolicy=trust({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}))), None),
+    Case("iam-service-trust-source-conditions", "CloudTrail unconditioned", one(ROLE, with_(TRAIL_LOGS_ROLE, assumeRolePolicy=trust({"Sid": "Trail", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "sts:AssumeRole"}))), "assumeRolePolicy statement 'Trail' lets cloudtrail.amazonaws.com assume the role without an aws:SourceArn or aws:SourceAccount"),
+    Case("iam-service-trust-source-conditions", "RDS monitoring for any database", one(ROLE, with_(TRAIL_LOGS_ROLE, assumeRolePolicy=trust(with_(MONITORING_TRUST, Condition={"ArnLike": {"aws:SourceArn": "arn:aws:rds:*:*:db:*"}})))), "lets monitoring.rds.amazonaws.com assume the role without"),
+    Case("iam-service-trust-source-conditions", "only if the key exists", one(ROLE, with_(TRAIL_LOGS_ROLE, assumeRolePolicy=trust(with_(MONITORING_TRUST, Condition={"StringEqualsIfExists": {"aws:SourceAccount": "111111111111"}})))), "lets monitoring.rds.amazonaws.com assume"),
+    Case("iam-service-trust-source-conditions", "a configured service", one(ROLE, with_(TRAIL_LOGS_ROLE, assumeRolePolicy=trust({"Effect": "Allow", "Principal": {"Service": ["ec2.amazonaws.com"]}, "Action": "sts:AssumeRole"}))), "lets ec2.amazonaws.com assume", {"servicePrincipals": ["ec2.amazonaws.com"]}),
     # VPC Lattice ------------------------------------------------------------------------------------------------
     Case("lattice-service-network-iam-auth", "AWS_IAM", one(SN, {"name": "sn", "authType": "AWS_IAM"}), None),
     Case("lattice-service-network-iam-auth", "NONE", one(SN, {"name": "sn", "authType": "NONE"}), "authType is 'NONE'"),

@@ -22,6 +22,11 @@ WAIVERS = {
     ("tenant role policy", "CREDENTIALS_EXPOSURE"): "rds-db:connect is the point of the role: it yields a database "
     "token, scoped to the tenant's own DB user ARN",
     ("tenant role policy", "PERMISSIONS_MANAGEMENT_ACTIONS"): "parliament lists rds-db:connect here too; same scope",
+    ("key policy", "RESOURCE_STAR"): "in a key policy Resource '*' means this key; it is the only form KMS accepts",
+    ("key policy", "PERMISSIONS_MANAGEMENT_ACTIONS"): "the account root's kms:* is AWS's default key policy statement: "
+    "without it IAM policies can't grant use of the key and the key becomes unmanageable",
+    ("key policy", "UNKNOWN_CONDITION_FOR_ACTION"): "CloudWatch Logs' documented key policy grants kms:Describe* under "
+    "the encryption-context condition; kept as AWS documents it (the condition can only narrow what it grants)",
 }
 
 
@@ -35,8 +40,11 @@ def documents():
                     kind
                     or {
                         "aws:vpclattice/authPolicy:AuthPolicy": "auth policy",
-                        "aws:iam/rolePolicy:RolePolicy": "tenant role policy",
+                        "aws:iam/rolePolicy:RolePolicy": "tenant role policy"
+                        if r.inputs.get("name") == "lattice-tenancy-access"
+                        else "service role policy",
                         "aws:s3/bucketPolicy:BucketPolicy": "bucket policy",
+                        "aws:kms/key:Key": "key policy",
                     }[r.type]
                 )
                 found.append((kind, r.urn, reveal(r.inputs[key])))

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tenancy import environment
 from tenancy.offline import OfflineAws, ProgramError, RunResult, SubnetFact, VpcFact, run_program
 from tests.conftest import REGION, SECRET_KEYS, as_pulumi_config, owner_values, run_owner
 
@@ -240,12 +241,17 @@ def test_an_owner_stack_that_is_a_tenant_stack_is_named_as_such(values, owner):
 # --- what the tenant's account and the owner's contract tell about the tenant's config ---------------------
 
 
-def run_with(values, owner_exports, *, subnets=None, vpcs=None) -> RunResult:
+def run_with(values, owner_exports, *, subnets=None, vpcs=None, quotas=None) -> RunResult:
     return run_program(
         as_pulumi_config(values),
         stack="tenant-a",
         mocks=OfflineAws(
-            TENANT_ACCOUNT, REGION, subnets or TENANT_SUBNETS, stacks={OWNER_STACK: owner_exports}, vpcs=vpcs
+            TENANT_ACCOUNT,
+            REGION,
+            subnets or TENANT_SUBNETS,
+            stacks={OWNER_STACK: owner_exports},
+            vpcs=vpcs,
+            quotas=quotas,
         ),
     )
 
@@ -262,16 +268,31 @@ def test_the_contract_carries_the_gateways_zone_ids(owner):
 
 
 @pytest.mark.parametrize("connection", ["endpoint", "resource"])
-def test_subnets_in_zones_the_gateway_does_not_use_are_refused_with_the_ids_that_work(
+def test_subnets_with_no_zone_in_common_with_the_gateway_are_refused_with_the_ids_that_work(
     values, rcfg_sharing_owner, connection
 ):
     values["connection"] = connection
-    subnets = {**TENANT_SUBNETS, "subnet-0b1b2c3d4e5f60022": SubnetFact(TENANT_VPC, "euw1-az3")}
+    subnets = {s: SubnetFact(TENANT_VPC, f"euw1-az{i + 3}") for i, s in enumerate(TENANT_SUBNETS)}
     message = error_with(values, rcfg_sharing_owner, subnets=subnets)
-    assert (
-        "lattice-tenancy:network.subnetIds: subnet-0b1b2c3d4e5f60022 (euw1-az3) is in an Availability Zone" in message
-    )
-    assert "use subnets in AZ IDs euw1-az1, euw1-az2" in message
+    assert "lattice-tenancy:network.subnetIds: no subnet shares an Availability Zone with the owner's" in message
+    assert "subnet-0b1b2c3d4e5f60021 (euw1-az3)" in message and "uses AZ IDs euw1-az1, euw1-az2" in message
+
+
+def test_a_subnet_outside_the_gateways_zones_beside_one_inside_is_a_warning_not_an_error(values, owner):
+    subnets = {**TENANT_SUBNETS, "subnet-0b1b2c3d4e5f60022": SubnetFact(TENANT_VPC, "euw1-az3")}
+    assert run_with(values, owner, subnets=subnets).one(ENDPOINT)
+    facts = [environment.SubnetFacts(s, TENANT_VPC, f.availability_zone_id) for s, f in subnets.items()]
+    problems, warnings = environment.zone_overlap("k", facts, ["euw1-az1", "euw1-az2"])
+    assert problems == [] and warnings[0].startswith("k: subnet-0b1b2c3d4e5f60022 (euw1-az3) is outside")
+
+
+def test_every_tenant_problem_comes_in_one_run(values, owner):
+    values["servicePorts"] = [3306]
+    subnets = {s: SubnetFact(TENANT_VPC, "euw1-az1") for s in TENANT_SUBNETS}
+    message = error_with(values, owner, subnets=subnets, vpcs={TENANT_VPC: VpcFact(True, False)})
+    for key in ("network.subnetIds: all subnets are in one Availability Zone", "network.vpcId", "servicePorts: 3306"):
+        assert f"lattice-tenancy:{key}" in message, key
+    assert "the endpoint needs two for availability" in message and "DB subnet group" not in message
 
 
 def test_an_association_has_no_interfaces_so_its_subnets_need_no_common_zone(values, owner):
@@ -289,6 +310,27 @@ def test_a_vpc_without_dns_support_or_host_names_is_refused_with_the_fix(values,
     message = error_with(values, owner, vpcs={TENANT_VPC: VpcFact(support, hostnames)})
     assert f"lattice-tenancy:network.vpcId: {TENANT_VPC} has {named}" in message
     assert f"aws ec2 modify-vpc-attribute --vpc-id {TENANT_VPC}" in message
+
+
+CLIENT_GROUPS = [f"sg-0b1b2c3d4e5f600{i:02d}" for i in range(20)]
+
+
+def test_more_inbound_rules_than_the_security_group_quota_are_refused_with_its_name(values, owner):
+    values["network"]["clientSecurityGroupIds"] = CLIENT_GROUPS  # 20 groups × (3306 + 443, 8443) = 60 rules: fits
+    values["servicePorts"] = [443, 8443]
+    assert len(run_with(values, owner).of_type(INGRESS)) == 60
+    values["servicePorts"] = [443, 8443, 9443]  # 80 rules
+    message = error_with(values, owner)
+    assert "lattice-tenancy:network.clientSecurityGroupIds: 20 client groups × 4 ports need 80 inbound rules" in message
+    assert "quota of 60 (this account's value)" in message and "L-0EA8095F" in message and "raise the quota" in message
+    # Where the account's quota was raised, the lookup says so and the plan goes ahead.
+    assert len(run_with(values, owner, quotas={("vpc", "L-0EA8095F"): 100.0}).of_type(INGRESS)) == 80
+
+
+def test_duplicate_service_ports_are_refused(values):
+    values["servicePorts"] = [443, 443]
+    message = error_with(values, {})
+    assert "lattice-tenancy: servicePorts must be unique; repeated: 443" in message
 
 
 def test_a_service_port_equal_to_the_database_port_is_refused_naming_the_tenants_key(values, owner):

@@ -7,18 +7,20 @@ relatively and nothing outside pulumi_policy, so both work.
 
 from __future__ import annotations
 
-from . import cloudtrail, iam, lattice, logs, network, ram, rds, s3, stack, tags
+from . import cloudtrail, iam, kms, lattice, logs, network, ram, rds, s3, stack, tags
 from .common import ResourceRule, Rule, StackRule
 
 PACK_NAME = "lattice-tenancy-guardrails"
 PACK_DESCRIPTION = (
-    "Guardrails for lattice-tenancy: RDS, the audit bucket and trail, security groups, IAM, VPC Lattice, RAM, tags."
+    "Guardrails for lattice-tenancy: RDS, the audit bucket, trail and key, security groups, IAM, VPC Lattice, RAM, "
+    "tags."
 )
 
 POLICIES: list[ResourceRule | StackRule] = [
     *rds.POLICIES,
     *s3.POLICIES,
     *cloudtrail.POLICIES,
+    *kms.POLICIES,
     *logs.POLICIES,
     *network.POLICIES,
     *iam.POLICIES,

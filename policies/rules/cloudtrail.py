@@ -1,6 +1,9 @@
-"""CloudTrail: a multi-region trail of every management event, validated, logging, into a bucket only it may write."""
+"""CloudTrail: a multi-region trail of every management event, validated, logging, into a bucket only it may write,
+and into CloudWatch Logs where alarms can watch it."""
 
 from __future__ import annotations
+
+import re
 
 from .common import (
     ADVISORY,
@@ -28,6 +31,8 @@ from .common import (
 TRAIL = "aws:cloudtrail/trail:Trail"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 CLOUDTRAIL_SERVICE = "cloudtrail.amazonaws.com"
+# CloudTrail delivers to a log group given by ARN with the log-stream wildcard: arn:aws:logs:<region>:<acct>:log-group:<name>:*
+LOG_GROUP_DELIVERY_ARN = re.compile(r"arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:[^:]+:\*")
 
 
 def _multi_region(args, config, report):
@@ -78,6 +83,24 @@ def _logging(args, config, report):
 def _kms(args, config, report):
     if not text(args.props.get("kmsKeyId")):
         report("kmsKeyId is not set: log files are encrypted with SSE-S3 only (set audit.kmsKeyArn for SSE-KMS)")
+
+
+def _cloudwatch_logs(args, config, report):
+    group = text(args.props.get("cloudWatchLogsGroupArn"))
+    role = text(args.props.get("cloudWatchLogsRoleArn"))
+    if not group:
+        report(
+            "cloudWatchLogsGroupArn is not set: events reach only the S3 bucket, where no metric filter or alarm can "
+            "watch them; set cloud_watch_logs_group_arn (the log group ARN + ':*') and cloud_watch_logs_role_arn"
+        )
+        return
+    if not LOG_GROUP_DELIVERY_ARN.fullmatch(group):
+        report(
+            f"cloudWatchLogsGroupArn {group!r} is not a log group ARN ending in ':*' "
+            f"(arn:aws:logs:<region>:<account>:log-group:<name>:*, the form CloudTrail requires)"
+        )
+    if not role:
+        report("cloudWatchLogsRoleArn is not set: CloudTrail needs a role it may assume to write to the log group")
 
 
 def _source_arn_guarded(statement) -> bool:
@@ -162,6 +185,15 @@ POLICIES = [
         level=ADVISORY,
         severity=MEDIUM,
         controls=["Security Hub CloudTrail.2", "CIS 3.7", "checkov CKV_AWS_35"],
+    ),
+    ResourceRule(
+        "cloudtrail-cloudwatch-logs",
+        "CloudTrail trails also deliver to a CloudWatch Logs log group, through a role",
+        types=[TRAIL],
+        check=_cloudwatch_logs,
+        level=MANDATORY,
+        severity=LOW,
+        controls=["Security Hub CloudTrail.5", "CIS 3.4", "checkov CKV2_AWS_10"],
     ),
     ResourceRule(
         "cloudtrail-bucket-policy-source-arn",

@@ -309,6 +309,47 @@ def account_of(principal: str) -> str | None:
     return match.group(1) if match else None
 
 
+_ARN = re.compile(r"arn:aws[a-z-]*:([^:]*):([^:]*):([^:]*):(.+)")
+
+
+def pins_owner(value: Any) -> bool:
+    """Whether a condition value names one owner's resources: an account ID, an ARN whose account field is a fixed
+    account (an S3 ARN, which has none, naming its bucket without wildcards), or another literal without wildcards.
+    `arn:aws:cloudtrail:*:*:trail/*` pins nothing: it matches every account's trails."""
+    if not isinstance(value, str) or not value.strip():
+        return False
+    value = value.strip()
+    match = _ARN.fullmatch(value)
+    if match:
+        service, _, account, resource = match.groups()
+        if ACCOUNT_ID.fullmatch(account):
+            return True
+        bucket = resource.split("/", 1)[0]
+        return service == "s3" and not account and bool(bucket) and not any(c in bucket for c in "*?$")
+    return not any(c in value for c in "*?$")
+
+
+SOURCE_KEYS = ("aws:sourcearn", "aws:sourceaccount")
+
+
+def limited_by(statement: Mapping[str, Any], accept: Callable[[str], bool]) -> bool:
+    """Whether a positive condition on a key `accept` admits (keys lower-cased) pins every value to one owner
+    (`pins_owner`). ForAllValues is not positive here: it holds vacuously when the request lacks the key."""
+    return any(
+        accept(key)
+        and is_positive(operator)
+        and not operator.startswith("ForAllValues:")
+        and values
+        and all(pins_owner(v) for v in values)
+        for operator, key, values in conditions(statement)
+    )
+
+
+def source_limited(statement: Mapping[str, Any]) -> bool:
+    """Confused-deputy prevention: an aws:SourceArn or aws:SourceAccount condition naming this owner's resources."""
+    return limited_by(statement, lambda key: key in SOURCE_KEYS)
+
+
 def is_wide_network(value: Any) -> bool:
     """Whether a CIDR admits the whole internet (a /0 in either family); malformed values are left to AWS."""
     try:

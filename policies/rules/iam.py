@@ -1,4 +1,5 @@
-"""IAM: no administrator statements, role trust limited to named accounts with an external ID, ABAC tags unforgeable."""
+"""IAM: no administrator statements, role trust limited to named accounts with an external ID or, for AWS services,
+to this owner's resources; ABAC tags unforgeable."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from .common import (
     items,
     label,
     principals,
+    source_limited,
     statements,
 )
 
@@ -30,6 +32,8 @@ POLICY = "aws:iam/policy:Policy"
 USER_POLICY = "aws:iam/userPolicy:UserPolicy"
 GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
 IDENTITY_POLICY_TYPES = [ROLE_POLICY, POLICY, USER_POLICY, GROUP_POLICY, ROLE]
+# Services that assume the stacks' roles on behalf of one resource and send its aws:SourceArn and aws:SourceAccount.
+SOURCE_AWARE_SERVICES = ["cloudtrail.amazonaws.com", "monitoring.rds.amazonaws.com"]
 
 
 def _identity_documents(args, report):
@@ -123,6 +127,19 @@ def _no_session_tags(args, config, report):
             )
 
 
+def _service_source(args, config, report):
+    watched = {s.lower() for s in config["servicePrincipals"]}
+    doc = _trust(args, report)
+    for i, s in enumerate(statements(doc) if doc else []):
+        services = [p for p in principals(s).get("Service", []) if p.lower() in watched]
+        if allows(s) and services and not source_limited(s):
+            report(
+                f"assumeRolePolicy {label(s, i)} lets {format_list(services)} assume the role without an "
+                f"aws:SourceArn or aws:SourceAccount condition naming this owner's resource or account: the service "
+                f"could be made to use the role for another account's resource (confused deputy)"
+            )
+
+
 POLICIES = [
     ResourceRule(
         "iam-no-admin-statements",
@@ -181,6 +198,24 @@ POLICIES = [
                 "items": {"type": "string"},
                 "default": ["Team", "TenantAccount"],
                 "description": "Role tags that auth policies read as aws:PrincipalTag/<key>.",
+            }
+        },
+    ),
+    ResourceRule(
+        "iam-service-trust-source-conditions",
+        "IAM roles that AWS services assume are limited to this owner's resources by aws:SourceArn or "
+        "aws:SourceAccount",
+        types=[ROLE],
+        check=_service_source,
+        level=MANDATORY,
+        severity=HIGH,
+        config={
+            "servicePrincipals": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": SOURCE_AWARE_SERVICES,
+                "description": "Service principals whose trust statements need the condition (services that send "
+                "aws:SourceArn/aws:SourceAccount when they assume a role).",
             }
         },
     ),

@@ -1,4 +1,4 @@
-"""RDS DB instances: encryption, network exposure, backups, deletion protection, authentication, logging."""
+"""RDS DB instances: encryption, network exposure, backups, deletion protection, authentication, logging, monitoring."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ REQUIRED_LOG_TYPES = {
 }
 # The engines' default master user names (Security Hub RDS.25).
 DEFAULT_MASTER_USERNAMES = ["admin", "postgres"]
+# Enhanced Monitoring granularities RDS accepts, in seconds (0 turns it off).
+MONITORING_INTERVALS = (1, 5, 10, 15, 30, 60)
 
 
 def _is_replica(props) -> bool:
@@ -126,6 +128,30 @@ def _final_snapshot(args, config, report):
         report("skipFinalSnapshot is true: destroying the instance discards its data")
     elif not text(args.props.get("finalSnapshotIdentifier")):
         report("finalSnapshotIdentifier is not set while a final snapshot is taken: a destroy fails without it")
+
+
+def _enhanced_monitoring(args, config, report):
+    props = args.props
+    interval = number(props.get("monitoringInterval"))
+    if not interval:  # unset (the default) or 0: off
+        stack = stack_of(args.urn)
+        if is_production(stack, config):
+            shown = "not set (the default, 0)" if interval is None else "0"
+            report(
+                f"monitoringInterval is {shown}: Enhanced Monitoring is off in stack {stack!r}, which is production "
+                f"for this pack; set monitoring_interval (60) and monitoring_role_arn (list the stack in "
+                f"developmentStacks to turn it off on purpose)"
+            )
+        return
+    if interval not in MONITORING_INTERVALS:
+        report(
+            f"monitoringInterval is {interval:g}; RDS accepts {format_list(MONITORING_INTERVALS)} seconds (or 0: off)"
+        )
+    if not text(props.get("monitoringRoleArn")):
+        report(
+            f"monitoringRoleArn is not set while monitoringInterval is {interval:g}: RDS needs a role trusting "
+            f"monitoring.rds.amazonaws.com, with AmazonRDSEnhancedMonitoringRole attached, to publish the metrics"
+        )
 
 
 def _custom_username(args, config, report):
@@ -241,6 +267,16 @@ POLICIES = [
         level=ADVISORY,
         severity=MEDIUM,
         controls=["Security Hub RDS.5", "checkov CKV_AWS_157"],
+        config=dict(DEVELOPMENT_STACKS),
+    ),
+    ResourceRule(
+        "rds-enhanced-monitoring",
+        "RDS instances in production stacks have Enhanced Monitoring on, with a monitoring role",
+        types=[INSTANCE],
+        check=_enhanced_monitoring,
+        level=ADVISORY,
+        severity=LOW,
+        controls=["Security Hub RDS.6", "checkov CKV_AWS_118"],
         config=dict(DEVELOPMENT_STACKS),
     ),
     ResourceRule(

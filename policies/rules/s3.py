@@ -1,8 +1,11 @@
-"""S3 buckets (the audit bucket): public access blocked, encrypted, versioned, owner-enforced, TLS-only, not public."""
+"""S3 buckets (the audit bucket and its access-log bucket): public access blocked, encrypted, versioned,
+owner-enforced, TLS-only, not public, access-logged; log delivery only for this owner's buckets."""
 
 from __future__ import annotations
 
 import ipaddress
+
+from pulumi_policy.proxy import UnknownValueError
 
 from .common import (
     CRITICAL,
@@ -25,9 +28,12 @@ from .common import (
     items,
     label,
     of_type,
+    principals,
     refers_to,
+    source_limited,
     statements,
     text,
+    value,
 )
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -36,6 +42,8 @@ ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEnc
 VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
 OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+LOGGING_TYPES = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
+LOG_DELIVERY_SERVICE = "logging.s3.amazonaws.com"
 
 PUBLIC_ACCESS_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 SSE_ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
@@ -199,6 +207,65 @@ def _controls_attached(args, config, report):
                 report(f"bucket {bucket.name!r} has no {what.removeprefix('a ')} in this stack; add {what}", bucket.urn)
 
 
+def _inline_target(bucket) -> str:
+    """The target bucket of a Bucket's own (deprecated) inline `logging` block; "" when it has none, "?" when the
+    target is not known yet (during preview: logged, to a bucket no name can match)."""
+    try:
+        return text(field(value(bucket, "logging"), "targetBucket"))
+    except UnknownValueError:
+        return "?"
+
+
+def _names(bucket) -> set[str]:
+    return {v for v in (value(bucket, "bucket"), value(bucket, "id")) if isinstance(v, str) and v}
+
+
+def _access_logging(args, config, report):
+    buckets = of_type(args, BUCKET)
+    loggings = of_type(args, *LOGGING_TYPES)
+    for bucket in buckets:
+        targeted_by = [c for c in loggings if refers_to(c, "targetBucket", bucket, ("bucket",))]
+        logged_by = [c for c in loggings if refers_to(c, "bucket", bucket, ("bucket",))]
+        if any(c in targeted_by for c in logged_by):
+            report(
+                f"bucket {bucket.name!r} delivers its server access logs to itself: every delivery is logged again; "
+                f"log to a separate bucket",
+                bucket.urn,
+            )
+            continue
+        inline_target = any(
+            other is not bucket
+            and (_inline_target(other) in _names(bucket) or refers_to(other, "logging", bucket, ("bucket",)))
+            for other in buckets
+        )
+        if targeted_by or inline_target:
+            continue  # a log destination: logging its own access elsewhere would only chain log buckets
+        if not logged_by and not _inline_target(bucket):
+            report(
+                f"bucket {bucket.name!r} has no server access logging: add a BucketLogging with bucket set to it and "
+                f"targetBucket a separate log bucket",
+                bucket.urn,
+            )
+
+
+def _log_delivery_source(args, config, report):
+    try:
+        doc = document(args.props.get("policy"))
+    except DocumentError as error:
+        report(f"the bucket policy {error}")
+        return
+    unguarded = [
+        label(s, i)
+        for i, s in enumerate(statements(doc))
+        if allows(s) and LOG_DELIVERY_SERVICE in principals(s).get("Service", []) and not source_limited(s)
+    ]
+    if unguarded:
+        report(
+            f"{format_list(unguarded)} allow {LOG_DELIVERY_SERVICE} without an aws:SourceArn or aws:SourceAccount "
+            f"condition naming this owner's source bucket or account: any account's buckets could deliver logs here"
+        )
+
+
 POLICIES = [
     ResourceRule(
         "s3-public-access-block",
@@ -263,5 +330,22 @@ POLICIES = [
         level=MANDATORY,
         severity=HIGH,
         controls=["Security Hub S3.8", "Security Hub CloudTrail.6", "CIS 3.3"],
+    ),
+    StackRule(
+        "s3-server-access-logging",
+        "Every S3 bucket has server access logging to a separate bucket, except buckets that receive access logs",
+        types=[BUCKET, *LOGGING_TYPES],
+        check=_access_logging,
+        level=MANDATORY,
+        severity=MEDIUM,
+        controls=["Security Hub S3.9", "Security Hub CloudTrail.7", "CIS 3.6", "checkov CKV_AWS_18"],
+    ),
+    ResourceRule(
+        "s3-log-delivery-source-conditions",
+        "Bucket policy statements for S3 log delivery are limited by aws:SourceArn or aws:SourceAccount",
+        types=[BUCKET_POLICY],
+        check=_log_delivery_source,
+        level=MANDATORY,
+        severity=HIGH,
     ),
 ]
