@@ -29,16 +29,16 @@ clean:
 
 ## plan: the offline plan of every stack (tree, exports, policy verdicts, deploy estimate); PLAN_ARGS=--json for JSON
 plan: $(VENV)/.installed
-	$(PY) -m tenancy.plan $(PLAN_ARGS)
+	$(PY) -m tooling.plan $(PLAN_ARGS)
 
 ## diagram: regenerate the README's Mermaid diagram from the plan
 diagram: $(VENV)/.installed
-	$(PY) -m tenancy.diagram
+	$(PY) -m tooling.diagram
 
 ## policies: the CrossGuard pack against every stack, offline (POLICY_ARGS="--stack owner --policy-config FILE", --json)
 policies: $(VENV)/.installed
-	$(PY) -m policies.offline $(POLICY_ARGS)
+	$(PY) -m tooling.policy_check $(POLICY_ARGS)
 
 ## policy-table: the README's guardrail table, generated from the pack
 policy-table: $(VENV)/.installed
-	$(PY) -m policies.catalog
+	$(PY) -m tooling.readme

@@ -1,7 +1,7 @@
 """How the offline plan scales with the number of tenants in the owner config.
 
 For each size it writes a project folder with an owner stack of N generated tenants (plus one tenant stack),
-runs the real plan command on it in a fresh process (`python -m tenancy.plan --json --root …`), and reports wall
+runs the real plan command on it in a fresh process (`python -m tooling.plan --json --root …`), and reports wall
 time, peak memory (max RSS of that process), resources planned and the auth policy's size. The marginal cost per
 tenant is the slope between the smallest and the largest size.
 
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # The measured process: the plan command itself, then its own peak RSS (KiB, Linux) as the last stderr line.
 CHILD = """
 import resource, sys
-from tenancy import plan
+from tooling import plan
 status = plan.main(["--json", "--root", sys.argv[1]])
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
 sys.exit(status)

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from tenancy.offline import OfflineAws, RunResult, SubnetFact, run_program
+from tooling.aws_standin import OfflineAws, SubnetFact
+from tooling.mock_engine import run_program
+from tooling.records import RunResult
 
 ACCOUNT = "111111111111"
 REGION = "eu-west-1"

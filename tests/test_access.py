@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tenancy import access, plan
+from tooling import access, plan
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -137,7 +137,7 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from tenancy import documents, naming  # noqa: E402
-from tenancy.iam_eval import Request, lattice_decision  # noqa: E402
+from tooling.iam_eval import Request, lattice_decision  # noqa: E402
 
 OWNER = "111111111111"
 NETWORK = f"arn:aws:vpc-lattice:eu-west-1:{OWNER}:servicenetwork/sn-0123456789abcdef0"

@@ -12,8 +12,8 @@ from components.auth import Auth, AuthArgs
 from components.database import Database, DatabaseArgs
 from components.network import Network, NetworkArgs
 from tenancy.config import Tenant
-from tenancy.offline import OfflineAws
 from tests.conftest import ACCOUNT, REGION, VPC
+from tooling.aws_standin import OfflineAws
 
 SUBNETS = ["subnet-0a1b2c3d4e5f60011", "subnet-0a1b2c3d4e5f60012"]
 

@@ -8,8 +8,8 @@ import pytest
 
 from tenancy.config import OwnerConfig
 from tenancy.loading import ConfigError, default_name_prefix, load_stack_config
-from tenancy.stackfiles import PLACEHOLDER, load_stack_file, stack_names
 from tests.conftest import SECRET_KEYS, as_pulumi_config
+from tooling.stackfiles import PLACEHOLDER, load_stack_file, stack_names
 
 ROOT = Path(__file__).resolve().parent.parent
 

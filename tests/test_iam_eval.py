@@ -15,7 +15,7 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from tenancy import documents, naming
-from tenancy.iam_eval import Request, decide, evaluate_statements, lattice_decision
+from tooling.iam_eval import Request, decide, evaluate_statements, lattice_decision
 
 OWNER, TENANT, OTHER = "111111111111", "222222222222", "333333333333"
 ROLE = f"arn:aws:iam::{TENANT}:role/apps/app"

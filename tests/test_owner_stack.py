@@ -8,8 +8,9 @@ import pytest
 
 from tenancy import documents
 from tenancy.contract import CONTRACT_KEYS, CONTRACT_VERSION, OwnerContract
-from tenancy.offline import ProgramError, is_secret
 from tests.conftest import ACCOUNT, EXTERNAL_IDS, VPC, run_owner
+from tooling.mock_engine import ProgramError
+from tooling.records import is_secret
 
 SN = "aws:vpclattice/serviceNetwork:ServiceNetwork"
 RGW = "aws:vpclattice/resourceGateway:ResourceGateway"

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tenancy import access, diagram, estimate, plan
+from tooling import access, diagram, estimate, plan
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -162,7 +162,7 @@ def test_the_command_exits_non_zero_without_a_traceback_on_errors(tmp_path):
         (root / "Pulumi.tenant-a.yaml").read_text().replace("tenant: tenant-a", "tenant: tenant-x")
     )
     done = subprocess.run(
-        [sys.executable, "-m", "tenancy.plan", "--root", str(root)],
+        [sys.executable, "-m", "tooling.plan", "--root", str(root)],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -1,7 +1,7 @@
 """The CrossGuard pack, policy by policy: one compliant and one violating fixture per failure reason.
 
 Fixtures are resources as the engine sends them (camelCase wire names, numbers as floats, secrets wrapped) and go
-through the same argument building as the offline runner (policies.evaluation: deserialize_properties and the
+through the same argument building as the offline runner (tooling.policy_evaluation: deserialize_properties and the
 unknown-checking proxy), so a rule reading a snake_case key, or a dict instead of a Mapping, fails here.
 Beyond the fixtures: the pack loads the way the Pulumi CLI loads it, pulumi_policy's own analyzer agrees with the
 offline evaluation, and every resource type and property a rule reads exists in the installed pulumi_aws.
@@ -27,12 +27,12 @@ from google.protobuf import json_format, struct_pb2
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from policies import evaluation
-from policies.evaluation import PACK_VERSION, PolicyConfigError, Violation, evaluate, normalize_config
 from policies.rules import PACK_NAME, POLICIES
 from policies.rules.tags import TAGGABLE
-from tenancy.offline import SECRET_SIG, SECRET_VALUE, Registration
 from tests.policy_fixtures import repo_checks
+from tooling import policy_evaluation as evaluation
+from tooling.policy_evaluation import PACK_VERSION, PolicyConfigError, Violation, evaluate, normalize_config
+from tooling.records import SECRET_SIG, SECRET_VALUE, Registration
 
 ROOT = Path(__file__).resolve().parent.parent
 BY_NAME = {p.name: p for p in POLICIES}

@@ -12,10 +12,11 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from policies.evaluation import mandatory
-from policies.offline import OFFLINE_NOTE, check_stacks, counts, evaluate, main, render_stack, summary
-from tenancy.offline import OfflineAws, run_program
 from tests.policy_fixtures import repo_checks
+from tooling.aws_standin import OfflineAws
+from tooling.mock_engine import run_program
+from tooling.policy_check import OFFLINE_NOTE, check_stacks, counts, evaluate, main, render_stack, summary
+from tooling.policy_evaluation import mandatory
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = "aws:rds/instance:Instance"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from policies import catalog
+from tooling import readme as catalog
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 

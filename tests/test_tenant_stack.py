@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from tenancy import environment
-from tenancy.offline import OfflineAws, ProgramError, RunResult, SubnetFact, VpcFact, run_program
 from tests.conftest import REGION, SECRET_KEYS, as_pulumi_config, owner_values, run_owner
+from tooling.aws_standin import OfflineAws, SubnetFact, VpcFact
+from tooling.mock_engine import ProgramError, run_program
+from tooling.records import RunResult
 
 OWNER_STACK = "acme/lattice-tenancy/owner"
 TENANT_ACCOUNT = "222222222222"

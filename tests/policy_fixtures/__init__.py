@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from policies.offline import StackCheck, check_stacks
+from tooling.policy_check import StackCheck, check_stacks
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

@@ -1,12 +1,12 @@
 """The policy pack against every stack in this repository, offline, reported the way `pulumi preview` does.
 
-    python -m policies.offline                          # every Pulumi.<stack>.yaml: owners first, then the rest
-    python -m policies.offline --stack tenant-a         # only these (repeatable); owner stacks still run first
-    python -m policies.offline --policy-config cfg.json # policy config, as `--policy-pack-config` takes it
+    python -m tooling.policy_check                          # every Pulumi.<stack>.yaml: owners first, then the rest
+    python -m tooling.policy_check --stack tenant-a         # only these (repeatable); owner stacks still run first
+    python -m tooling.policy_check --policy-config cfg.json # policy config, as `--policy-pack-config` takes it
 
-Each stack's program runs under Pulumi's mock engine (tenancy.offline) with its real stack file; a tenant's
+Each stack's program runs under Pulumi's mock engine (tooling.mock_engine) with its real stack file; a tenant's
 StackReference gets the resolved exports of the owner stack its `ownerStack` names. The recorded registrations go
-through the pack exactly as the CrossGuard analyzer would pass them (policies.evaluation). Offline the policies
+through the pack exactly as the CrossGuard analyzer would pass them (tooling.policy_evaluation). Offline the policies
 see each resource's declared inputs: not the provider's defaults or auto-names, and stack policies see inputs
 where the engine would pass outputs. Secret config can't be decrypted, so secrets are marked placeholders.
 
@@ -25,10 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tenancy.offline import Registration
-from tenancy.stackfiles import stack_names
-
-from .evaluation import (
+from policies.rules import PACK_NAME, POLICIES
+from tooling.policy_evaluation import (
     PACK_VERSION,
     PolicyConfigError,
     PolicyFailure,
@@ -37,7 +35,8 @@ from .evaluation import (
     mandatory,
     normalize_config,
 )
-from .rules import PACK_NAME, POLICIES
+from tooling.records import Registration
+from tooling.stackfiles import stack_names
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDTH = 120
@@ -70,7 +69,7 @@ def check_stacks(
     root: Path = ROOT, only: Sequence[str] | None = None, config: Mapping[str, Any] | None = None
 ) -> list[StackCheck]:
     """Plan every stack (owners first) and evaluate the pack on each; `only` limits what is returned."""
-    from tenancy import plan  # the offline plan runs the stacks; this module only adds the pack's verdicts
+    from tooling import plan  # the offline plan runs the stacks; this module only adds the pack's verdicts
 
     normalize_config(config)  # bad policy config fails before any stack runs
     checks: list[StackCheck] = []
@@ -164,7 +163,7 @@ def as_json(checks: Sequence[StackCheck]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m policies.offline", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tooling.policy_check", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", action="append", help="only this stack (repeatable); owner stacks still run first")
     parser.add_argument("--root", type=Path, default=ROOT, help="the project folder (default: this checkout)")
     parser.add_argument("--policy-config", type=Path, help="JSON policy config, as `--policy-pack-config` takes it")

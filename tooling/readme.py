@@ -1,7 +1,7 @@
 """The guardrail table for the README, generated from the pack.
 
-python -m policies.catalog            # rewrite the README's table (make policy-table)
-python -m policies.catalog --print    # print it
+python -m tooling.readme            # rewrite the README's table (make policy-table)
+python -m tooling.readme --print    # print it
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .rules import POLICIES
+from policies.rules import POLICIES
 
 
 def _types(policy) -> str:

@@ -4,7 +4,7 @@ The engine creates a resource as soon as everything it depends on exists, so the
 dependency chain, not the sum of its resources (the sum is what a serial script such as the original bash recipe
 takes). Tenants deploy after their owner, in parallel with each other.
 
-TYPICAL_SECONDS are ESTIMATES of creation time by resource type, from the sources in SOURCES; real times vary with
+TYPICAL_SECONDS (tooling.resource_types) are ESTIMATES of creation time by resource type, from its SOURCES; real times vary with
 region, load and size. They are for comparing plans, not promises.
 """
 
@@ -13,29 +13,9 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-SOURCES = {
-    "rds": "AWS RDS user guide and common experience: a single-AZ MySQL micro instance takes 5-15 min, Multi-AZ longer",
-    "lattice": "VPC Lattice resource gateway 1-5 min, associations seconds to ~1 min (lattice-tenancy aws-facts §7, estimates)",
-    "vpce": "PrivateLink endpoint creation 1-3 min (AWS PrivateLink guide; estimate)",
-    "fast": "IAM, RAM, security groups, S3, CloudTrail, CloudWatch Logs: API calls that return in seconds (estimate)",
-}
+from tooling.resource_types import DEFAULT_SECONDS, TYPICAL_SECONDS
 
-TYPICAL_SECONDS: dict[str, tuple[float, str]] = {
-    "aws:rds/instance:Instance": (600, "rds"),
-    "aws:vpclattice/resourceGateway:ResourceGateway": (180, "lattice"),
-    "aws:ec2/vpcEndpoint:VpcEndpoint": (120, "vpce"),
-    "aws:vpclattice/serviceNetworkResourceAssociation:ServiceNetworkResourceAssociation": (45, "lattice"),
-    "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation": (45, "lattice"),
-    "aws:vpclattice/resourceConfiguration:ResourceConfiguration": (20, "lattice"),
-    "aws:ram/resourceShareAccepter:ResourceShareAccepter": (15, "fast"),
-    "aws:vpclattice/serviceNetwork:ServiceNetwork": (5, "lattice"),
-    "aws:vpclattice/accessLogSubscription:AccessLogSubscription": (5, "lattice"),
-    "aws:vpclattice/authPolicy:AuthPolicy": (3, "lattice"),
-    "aws:cloudtrail/trail:Trail": (5, "fast"),
-    "aws:iam/role:Role": (3, "fast"),
-}
 MULTI_AZ_RDS_SECONDS = 900
-DEFAULT_SECONDS = (2.0, "fast")
 
 
 def seconds(resource: Any) -> float:

@@ -7,7 +7,7 @@ and passes PolicyResourceOptions (protect, parent, ...). Here the same functions
 a policy sees what it would see under `pulumi preview --policy-pack policies`, save what only the engine adds:
 provider defaults, auto-names and, for stack policies, outputs (offline they see the declared inputs).
 
-A resource is anything with the attributes of tenancy.offline.Registration (urn, type, name, parent, inputs,
+A resource is anything with the attributes of tooling.mock_engine.Registration (urn, type, name, parent, inputs,
 dependencies, property_dependencies, protect, and optionally delete_before_replace, is_read); this module
 imports nothing from the program.
 """
@@ -41,7 +41,7 @@ try:  # raised by args.not_applicable(); private in pulumi_policy
 except ImportError:  # pragma: no cover - an older pulumi_policy without not_applicable()
     NotApplicable = type("NotApplicable", (Exception,), {})
 
-from .rules import PACK_NAME, POLICIES
+from policies.rules import PACK_NAME, POLICIES
 
 # The version in PulumiPolicy.yaml (a test keeps them equal); the analyzer names the pack `<name>@v<version>`.
 PACK_VERSION = "0.1.0"

@@ -1,6 +1,6 @@
 """Who can reach what: the planned policies and network rules, evaluated offline for every tenant.
 
-For each tenant of an owner plan it checks, with tenancy.iam_eval:
+For each tenant of an owner plan it checks, with tooling.iam_eval:
 - services: the tenant role may invoke services of the shared network from its own account's VPCs inside the access
   window, and not from any other tenant's, the owner's or a stranger's VPC, nor outside the window; roles that are
   not tenant roles, and anonymous callers, are refused;
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from tenancy.iam_eval import Request, decide, lattice_decision
-from tenancy.offline import Registration, reveal
+from tooling.iam_eval import Request, decide, lattice_decision
+from tooling.records import Registration, reveal
 
 NOT_GOVERNED = (
     "The service network's auth policy does not apply to resource configurations: the database path is governed "

@@ -1,8 +1,8 @@
 """The offline plan: every stack in the repository, in deployment order, as `pulumi preview` would show it.
 
-    python -m tenancy.plan                 # a tree per stack, exports, policy verdicts, estimate, summary
-    python -m tenancy.plan --json          # every resource with its wire inputs, dependencies and options
-    python -m tenancy.plan --mermaid       # the diagram, generated from the plan
+    python -m tooling.plan                 # a tree per stack, exports, policy verdicts, estimate, summary
+    python -m tooling.plan --json          # every resource with its wire inputs, dependencies and options
+    python -m tooling.plan --mermaid       # the diagram, generated from the plan
 
 Stacks are the real stack files. Owner stacks run first; each tenant's StackReference is fed the resolved exports
 of the owner stack its `ownerStack` names. Secret values that can't be decrypted offline are marked placeholders.
@@ -22,11 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tenancy import access, estimate
 from tenancy.contract import CONTRACT_KEYS
 from tenancy.loading import ConfigError, load_stack_config
-from tenancy.offline import OfflineAws, ProgramError, Registration, RunResult, assumed_subnets, is_secret, run_program
-from tenancy.stackfiles import load_stack_file, stack_names
+from tooling import access, estimate
+from tooling.aws_standin import OfflineAws, assumed_subnets
+from tooling.mock_engine import ProgramError, run_program
+from tooling.records import Registration, RunResult, is_secret
+from tooling.resource_types import KEY_PROPERTIES
+from tooling.stackfiles import load_stack_file, stack_names
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ACCOUNTS = {"owner": "111111111111", "tenant": "222222222222"}
@@ -109,7 +112,7 @@ def plan_stack(root: Path, stack: str, owners: dict[str, StackPlan]) -> StackPla
 def _policy_evaluator():
     """The policy pack's offline evaluator, when the pack is present."""
     try:
-        from policies.offline import evaluate  # type: ignore[import-not-found]
+        from tooling.policy_check import evaluate  # type: ignore[import-not-found]
     except ImportError:
         return None
     return evaluate
@@ -134,43 +137,6 @@ def plan_all(root: Path = ROOT, only: list[str] | None = None, policy_config: di
 
 
 # --- rendering for people -----------------------------------------------------------------------------------
-
-# What a reviewer wants to see next to each resource type (wire names).
-KEY_PROPERTIES: dict[str, tuple[str, ...]] = {
-    "aws:vpclattice/serviceNetwork:ServiceNetwork": ("name", "authType"),
-    "aws:vpclattice/resourceGateway:ResourceGateway": ("name", "ipAddressType", "subnetIds"),
-    "aws:vpclattice/resourceConfiguration:ResourceConfiguration": ("name", "type"),
-    "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation": ("serviceNetworkIdentifier",),
-    "aws:vpclattice/authPolicy:AuthPolicy": ("policy",),
-    "aws:vpclattice/accessLogSubscription:AccessLogSubscription": ("serviceNetworkLogType",),
-    "aws:rds/instance:Instance": (
-        "identifier", "engineVersion", "instanceClass", "multiAz", "storageEncrypted", "publiclyAccessible",
-        "deletionProtection", "backupRetentionPeriod",
-    ),
-    "aws:rds/subnetGroup:SubnetGroup": ("name",),
-    "aws:ec2/securityGroup:SecurityGroup": ("name",),
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ("ipProtocol", "fromPort", "referencedSecurityGroupId", "cidrIpv4"),
-    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ("ipProtocol", "fromPort", "referencedSecurityGroupId", "cidrIpv4"),
-    "aws:ram/resourceShare:ResourceShare": ("name", "allowExternalPrincipals"),
-    "aws:ram/principalAssociation:PrincipalAssociation": ("principal",),
-    "aws:ram/resourceAssociation:ResourceAssociation": ("resourceArn",),
-    "aws:ram/resourceShareAccepter:ResourceShareAccepter": ("shareArn",),
-    "aws:iam/role:Role": ("name", "assumeRolePolicy"),
-    "aws:iam/rolePolicy:RolePolicy": ("policy",),
-    "aws:s3/bucket:Bucket": ("bucket", "forceDestroy"),
-    "aws:s3/bucketPolicy:BucketPolicy": ("policy",),
-    "aws:s3/bucketVersioning:BucketVersioning": ("versioningConfiguration",),
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ("rule",),
-    "aws:cloudtrail/trail:Trail": ("name", "isMultiRegionTrail", "enableLogFileValidation", "cloudWatchLogsGroupArn"),
-    "aws:kms/key:Key": ("enableKeyRotation", "deletionWindowInDays", "policy"),
-    "aws:kms/alias:Alias": ("name",),
-    "aws:s3/bucketLogging:BucketLogging": ("targetPrefix",),
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": ("rules",),
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ("policyArn",),
-    "aws:cloudwatch/logGroup:LogGroup": ("name", "retentionInDays"),
-    "aws:ec2/vpcEndpoint:VpcEndpoint": ("vpcEndpointType", "privateDnsEnabled", "serviceNetworkArn", "resourceConfigurationArn"),
-    "pulumi:pulumi:StackReference": ("name",),
-}  # fmt: skip
 
 
 def _short(value: Any, width: int = 36) -> str:
@@ -367,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         sys.stdout.write(as_json(plans))
     elif args.mermaid:
-        from tenancy import diagram
+        from tooling import diagram
 
         sys.stdout.write(diagram.mermaid(plans))
     else:

@@ -1,0 +1,126 @@
+"""Running the real program offline under Pulumi's mock engine, recording every resource it declares.
+
+Used by the tests, the offline plan and the policy check. Nothing here is imported by `pulumi up`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import runpy
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.settings import SETTINGS, get_root_resource
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+
+from tooling.records import Registration, RunResult
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "lattice-tenancy"
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The mock monitor, also keeping each registration request as the real engine would get it."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def _record(self, request, urn: str, is_read: bool) -> None:
+        inputs = json_format.MessageToDict(request.properties if is_read else request.object)
+        self.registrations.append(
+            Registration(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                custom=True if is_read else bool(request.custom),
+                inputs=inputs,
+                dependencies=sorted(request.dependencies),
+                property_dependencies={} if is_read else {
+                    k: sorted(v.urns) for k, v in sorted(request.propertyDependencies.items())
+                },
+                protect=False if is_read else bool(request.protect),
+                is_read=is_read,
+                delete_before_replace=False if is_read else bool(request.deleteBeforeReplace),
+            )
+        )  # fmt: skip
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self._record(request, response.urn, is_read=False)
+        return response
+
+    def ReadResource(self, request):
+        response = super().ReadResource(request)
+        self._record(request, response.urn, is_read=True)
+        return response
+
+
+class ProgramError(Exception):
+    """The program stopped with a user-facing error (pulumi.RunError): the message is what a user would see."""
+
+    def __init__(self, message: str, registrations: list[Registration]) -> None:
+        super().__init__(message)
+        self.registrations = registrations  # what had been declared before the error
+
+
+def _quiet_unretrieved(loop, context) -> None:
+    # A failed run re-raises its first error to the caller; the engine's other futures holding the same error are
+    # never awaited, and asyncio would print each again when it collects them.
+    if context.get("message", "").startswith(("Future exception was never retrieved", "Task exception was never")):
+        return
+    loop.default_exception_handler(context)
+
+
+def run_program(
+    config: Mapping[str, str],
+    *,
+    stack: str,
+    mocks: pulumi_mocks.Mocks,
+    secret_keys: set[str] | frozenset[str] = frozenset(),
+    program: Path | Callable[[], None] = ROOT / "__main__.py",
+) -> RunResult:
+    """Run the Pulumi program once under mocks in a fresh context; return what it declared and exported.
+
+    Raises ProgramError with the user-facing message when the program ends with pulumi.RunError.
+    """
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+
+    def run() -> RunResult:
+        pulumi.runtime.set_all_config(dict(config), sorted(secret_keys))
+        monitor = RecordingMonitor(mocks)
+        pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+        # As @pulumi.runtime.test does: tasks and RPC failures of an earlier (failed) run must not leak into this one.
+        SETTINGS.rpc_manager.clear()
+        SETTINGS.outputs.clear()
+        exports: dict[str, Any] = {}
+        secret_exports: set[str] = set()
+
+        async def main() -> None:
+            if callable(program):
+                program()
+            else:
+                runpy.run_path(str(program), run_name="__main__")
+            for key, value in sorted(get_root_resource().outputs.items()):
+                output = pulumi.Output.from_input(value)
+                exports[key] = await output.future()
+                if await output.is_secret():
+                    secret_exports.add(key)
+
+        _ensure_event_loop().set_exception_handler(_quiet_unretrieved)
+        try:
+            _sync_await(run_pulumi_func(main))
+        except pulumi.RunError as error:
+            raise ProgramError(str(error), monitor.registrations) from None
+        return RunResult(stack, monitor.registrations, exports, secret_exports)
+
+    return contextvars.Context().run(run)
