@@ -1,9 +1,11 @@
 # Everything runs in .venv, created on first use from requirements*.txt (a fresh machine needs only python3).
+# The tooling has one command line, `python -m tooling <command>`; these targets call it.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+TOOL   := $(PY) -m tooling
 
-.PHONY: test lint format clean plan diagram policies policy-table
+.PHONY: test lint format clean plan diagram policies policy-table schema
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -11,13 +13,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-## test: lint, format check and every test, offline (no AWS, no Pulumi CLI)
+## test: lint (ruff, import contracts, type check) and every test, offline (no AWS, no Pulumi CLI)
 test: $(VENV)/.installed lint
 	$(PY) -m pytest
 
+## lint: ruff (lint and format check), the import contracts, the type checker
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 ## format: apply ruff's fixes and formatting
 format: $(VENV)/.installed
@@ -25,20 +30,24 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache
 
 ## plan: the offline plan of every stack (tree, exports, policy verdicts, deploy estimate); PLAN_ARGS=--json for JSON
 plan: $(VENV)/.installed
-	$(PY) -m tooling.plan $(PLAN_ARGS)
+	$(TOOL) plan $(PLAN_ARGS)
 
 ## diagram: regenerate the README's Mermaid diagram from the plan
 diagram: $(VENV)/.installed
-	$(PY) -m tooling.diagram
+	$(TOOL) diagram
 
 ## policies: the CrossGuard pack against every stack, offline (POLICY_ARGS="--stack owner --policy-config FILE", --json)
 policies: $(VENV)/.installed
-	$(PY) -m tooling.policy_check $(POLICY_ARGS)
+	$(TOOL) policies $(POLICY_ARGS)
 
 ## policy-table: the README's guardrail table, generated from the pack
 policy-table: $(VENV)/.installed
-	$(PY) -m tooling.readme
+	$(TOOL) policy-table
+
+## schema: the stack files' JSON Schema (schemas/stack-file.schema.json), generated from the config models
+schema: $(VENV)/.installed
+	$(TOOL) schema

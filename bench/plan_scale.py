@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # The measured process: the plan command itself, then its own peak RSS (KiB, Linux) as the last stderr line.
 CHILD = """
 import resource, sys
-from tooling import plan
-status = plan.main(["--json", "--root", sys.argv[1]])
+from tooling import cli
+status = cli.main(["plan", "--json", "--root", sys.argv[1]])
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
 sys.exit(status)
 """

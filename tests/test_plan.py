@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tooling import access, diagram, estimate, plan
+from tooling import access, diagram, estimate, plan, stackfiles
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,7 +24,7 @@ def plans():
 
 def test_every_stack_is_planned_owner_first_and_tenants_get_the_owners_exports(plans):
     names = [p.name for p in plans]
-    assert names[0] == "owner" and set(names) == set(plan.stack_names(ROOT))
+    assert names[0] == "owner" and set(names) == set(stackfiles.stack_names(ROOT))
     assert all(p.error is None for p in plans), [p.error for p in plans]
     owner = plans[0]
     for tenant in plans[1:]:
@@ -162,7 +162,7 @@ def test_the_command_exits_non_zero_without_a_traceback_on_errors(tmp_path):
         (root / "Pulumi.tenant-a.yaml").read_text().replace("tenant: tenant-a", "tenant: tenant-x")
     )
     done = subprocess.run(
-        [sys.executable, "-m", "tooling.plan", "--root", str(root)],
+        [sys.executable, "-m", "tooling", "plan", "--root", str(root)],
         cwd=ROOT,
         capture_output=True,
         text=True,

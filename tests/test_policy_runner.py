@@ -13,9 +13,10 @@ import pulumi_aws as aws
 import pytest
 
 from tests.policy_fixtures import repo_checks
+from tooling import cli
 from tooling.aws_standin import OfflineAws
 from tooling.mock_engine import run_program
-from tooling.policy_check import OFFLINE_NOTE, check_stacks, counts, evaluate, main, render_stack, summary
+from tooling.policy_check import OFFLINE_NOTE, check_stacks, counts, evaluate, render_stack, summary
 from tooling.policy_evaluation import mandatory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,6 +179,10 @@ def test_only_the_named_stacks_are_reported_but_owners_still_feed_tenants(capsys
     assert main(["--stack", "tenant-a"]) == 0
     out = capsys.readouterr().out
     assert "Stack tenant-a (tenant)" in out and "Stack owner" not in out
+
+
+def main(argv: list[str]) -> int:
+    return cli.main(["policies", *argv])
 
 
 @pytest.mark.parametrize(

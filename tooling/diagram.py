@@ -1,17 +1,17 @@
 """A Mermaid diagram generated from the offline plan: accounts, stacks, components, key resources, links.
 
-python -m tooling.plan --mermaid        # print it
-python -m tooling.diagram               # rewrite the README's generated block (make diagram)
+python -m tooling plan --mermaid        # print it
+python -m tooling diagram               # rewrite the README's generated block (make diagram)
 """
 
 from __future__ import annotations
 
 import re
-import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from tooling import readme as readme_module
 from tooling.records import Registration
 from tooling.resource_types import NODES
 
@@ -162,17 +162,4 @@ def readme_block(plans: list[Any]) -> str:
 
 def update_readme(readme: Path, plans: list[Any]) -> bool:
     """Replace the README's generated block; True when it changed."""
-    text = readme.read_text()
-    start, end = text.index(README_START), text.index(README_END) + len(README_END)
-    updated = text[:start] + readme_block(plans) + text[end:]
-    if updated != text:
-        readme.write_text(updated)
-    return updated != text
-
-
-if __name__ == "__main__":
-    from tooling.plan import ROOT, plan_all
-
-    changed = update_readme(ROOT / "README.md", plan_all(ROOT))
-    print("README.md diagram " + ("updated" if changed else "already up to date"))
-    sys.exit(0)
+    return readme_module.splice(readme, README_START, README_END, readme_block(plans))

@@ -1,8 +1,8 @@
 """The offline plan: every stack in the repository, in deployment order, as `pulumi preview` would show it.
 
-    python -m tooling.plan                 # a tree per stack, exports, policy verdicts, estimate, summary
-    python -m tooling.plan --json          # every resource with its wire inputs, dependencies and options
-    python -m tooling.plan --mermaid       # the diagram, generated from the plan
+    python -m tooling plan                 # a tree per stack, exports, policy verdicts, estimate, summary
+    python -m tooling plan --json          # every resource with its wire inputs, dependencies and options
+    python -m tooling plan --mermaid       # the diagram, generated from the plan
 
 Stacks are the real stack files. Owner stacks run first; each tenant's StackReference is fed the resolved exports
 of the owner stack its `ownerStack` names. Secret values that can't be decrypted offline are marked placeholders.
@@ -12,10 +12,7 @@ user errors: a bad config or a failed contract check prints the same message a r
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import json
-import sys
 import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
@@ -27,9 +24,10 @@ from tenancy.loading import ConfigError, load_stack_config
 from tooling import access, estimate
 from tooling.aws_standin import OfflineAws, assumed_subnets
 from tooling.mock_engine import ProgramError, run_program
+from tooling.policy_evaluation import PolicyFailure, evaluate
 from tooling.records import Registration, RunResult, is_secret
 from tooling.resource_types import KEY_PROPERTIES
-from tooling.stackfiles import load_stack_file, stack_names
+from tooling.stackfiles import StackFile, read_stack_files
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ACCOUNTS = {"owner": "111111111111", "tenant": "222222222222"}
@@ -54,27 +52,20 @@ class StackPlan:
         return sorted(self.result.registrations, key=lambda r: r.urn) if self.result else []
 
 
-def _stack_kind(root: Path, stack: str) -> tuple[str, dict[str, str], set[str]]:
-    config, secret = load_stack_file(root, stack)
-    kind = config.get("lattice-tenancy:kind", "?")
-    return kind, config, secret
-
-
-def deployment_order(root: Path) -> list[str]:
-    """Owner stacks first (alphabetically), then every other stack (alphabetically)."""
-    stacks = stack_names(root)
-    kinds = {s: _stack_kind(root, s)[0] for s in stacks}
-    return sorted(stacks, key=lambda s: (kinds[s] != "owner", s))
-
-
 def _owner_for(reference: str, owners: dict[str, StackPlan]) -> StackPlan | None:
     """The planned owner stack a tenant's `<org>/lattice-tenancy/<stack>` reference names (by its stack part)."""
     return owners.get(reference.rsplit("/", 1)[-1])
 
 
-def plan_stack(root: Path, stack: str, owners: dict[str, StackPlan]) -> StackPlan:
-    kind, config, secret = _stack_kind(root, stack)
-    region = config.get("aws:region", "us-east-1")
+def plan_stack(stack_file: StackFile, owners: dict[str, StackPlan]) -> StackPlan:
+    """One stack under the mock engine; a tenant is fed the exports of the planned owner its ownerStack names."""
+    stack, kind, config, secret, region = (
+        stack_file.name,
+        stack_file.kind,
+        stack_file.config,
+        set(stack_file.secret),
+        stack_file.region,
+    )
     try:
         model = load_stack_config(config, secret, stack)
     except ConfigError as error:
@@ -109,25 +100,20 @@ def plan_stack(root: Path, stack: str, owners: dict[str, StackPlan]) -> StackPla
     return plan
 
 
-def _policy_evaluator():
-    """The policy pack's offline evaluator, when the pack is present."""
-    try:
-        from tooling.policy_check import evaluate  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return evaluate
-
-
 def plan_all(root: Path = ROOT, only: list[str] | None = None, policy_config: dict | None = None) -> list[StackPlan]:
+    """Every stack file (owners first), each with the pack's verdicts, and the owners' access analyses; `only`
+    limits what is returned, not what runs (a tenant needs its owner's plan)."""
     planned: list[StackPlan] = []
     owners: dict[str, StackPlan] = {}
-    evaluate = _policy_evaluator()
-    for stack in deployment_order(root):
-        plan = plan_stack(root, stack, owners)
+    for stack_file in read_stack_files(root):
+        plan = plan_stack(stack_file, owners)
         if plan.kind == "owner":
-            owners[stack] = plan
-        if evaluate is not None and plan.result is not None:
-            plan.violations = list(evaluate(plan.result.registrations, policy_config))
+            owners[plan.name] = plan
+        if plan.result is not None:
+            try:
+                plan.violations = list(evaluate(plan.result.registrations, policy_config))
+            except PolicyFailure as error:
+                plan.error = str(error)
         planned.append(plan)
     for owner in owners.values():
         if owner.result is not None:
@@ -248,11 +234,7 @@ def summary(plans: list[StackPlan]) -> str:
         components = sum(1 for r in plan.resources if not r.custom)
         mandatory = sum(1 for v in plan.violations if v.level == "mandatory")
         advisory = len(plan.violations) - mandatory
-        verdict = (
-            f"policy pack: {mandatory} mandatory, {advisory} advisory violations"
-            if _policy_evaluator() is not None
-            else "no policy pack in this checkout"
-        )
+        verdict = f"policy pack: {mandatory} mandatory, {advisory} advisory violations"
         out.append(f"  {plan.name}: {sum(counts.values())} resources to create in {components} components; {verdict}")
         for typ, n in sorted(counts.items()):
             out.append(f"      {n:>4}  {typ}")
@@ -319,46 +301,11 @@ def as_json(plans: list[StackPlan]) -> str:
     return json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="make plan", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--json", action="store_true", help="machine-readable plan on stdout")
-    parser.add_argument("--mermaid", action="store_true", help="the diagram (Mermaid) on stdout")
-    parser.add_argument("--stack", action="append", help="only this stack (repeatable); owners still run first")
-    parser.add_argument("--root", type=Path, default=ROOT, help="the project folder (default: this checkout)")
-    parser.add_argument("--policy-config", type=Path, help="policy pack config, as `--policy-pack-config` takes it")
-    args = parser.parse_args(argv)
-
-    policy_config = json.loads(args.policy_config.read_text()) if args.policy_config else None
-    plans = plan_all(args.root, args.stack, policy_config)
-    if args.json:
-        sys.stdout.write(as_json(plans))
-    elif args.mermaid:
-        from tooling import diagram
-
-        sys.stdout.write(diagram.mermaid(plans))
-    else:
-        for plan in plans:
-            print(render_stack(plan))
-            print()
-        print(estimate.render(plans))
-        print()
-        scopes = sharing_scopes(plans)
-        for owner, report in access_reports(plans).items():
-            print(access.render(report, scopes[owner]))
-            print()
-        print(summary(plans))
-    return 1 if failed(plans) else 0
-
-
-def _close_event_loop() -> None:
-    # The engine's event loop outlives the runs; closing it here keeps interpreter shutdown quiet.
-    import asyncio
-
-    with contextlib.suppress(Exception):
-        asyncio.get_event_loop_policy().get_event_loop().close()
-
-
-if __name__ == "__main__":
-    status = main()
-    _close_event_loop()
-    sys.exit(status)
+def render(plans: list[StackPlan]) -> str:
+    """The whole plan for people: each stack, the estimate, the access reports, the summary."""
+    out = [render_stack(plan) + "\n" for plan in plans]
+    out.append(estimate.render(plans) + "\n")
+    scopes = sharing_scopes(plans)
+    out += [access.render(report, scopes[owner]) + "\n" for owner, report in access_reports(plans).items()]
+    out.append(summary(plans))
+    return "\n".join(out) + "\n"

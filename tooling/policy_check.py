@@ -1,8 +1,8 @@
 """The policy pack against every stack in this repository, offline, reported the way `pulumi preview` does.
 
-    python -m tooling.policy_check                          # every Pulumi.<stack>.yaml: owners first, then the rest
-    python -m tooling.policy_check --stack tenant-a         # only these (repeatable); owner stacks still run first
-    python -m tooling.policy_check --policy-config cfg.json # policy config, as `--policy-pack-config` takes it
+    python -m tooling policies                          # every Pulumi.<stack>.yaml: owners first, then the rest
+    python -m tooling policies --stack tenant-a         # only these (repeatable); owner stacks still run first
+    python -m tooling policies --policy-config cfg.json # policy config, as `--policy-pack-config` takes it
 
 Each stack's program runs under Pulumi's mock engine (tooling.mock_engine) with its real stack file; a tenant's
 StackReference gets the resolved exports of the owner stack its `ownerStack` names. The recorded registrations go
@@ -16,9 +16,7 @@ Exit status: 0 when no mandatory policy is violated; 1 on a mandatory violation 
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,17 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from policies.rules import PACK_NAME, POLICIES
+from tooling import plan
 from tooling.policy_evaluation import (
     PACK_VERSION,
-    PolicyConfigError,
-    PolicyFailure,
     Violation,
     evaluate,
     mandatory,
     normalize_config,
 )
 from tooling.records import Registration
-from tooling.stackfiles import stack_names
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDTH = 120
@@ -46,7 +42,7 @@ OFFLINE_NOTE = (
     "the engine really sends."
 )
 
-__all__ = ["StackCheck", "Violation", "check_stacks", "counts", "evaluate", "main", "render_stack", "summary"]
+__all__ = ["StackCheck", "Violation", "check_stacks", "counts", "evaluate", "render", "render_stack", "summary"]
 
 
 @dataclass
@@ -68,27 +64,19 @@ class StackCheck:
 def check_stacks(
     root: Path = ROOT, only: Sequence[str] | None = None, config: Mapping[str, Any] | None = None
 ) -> list[StackCheck]:
-    """Plan every stack (owners first) and evaluate the pack on each; `only` limits what is returned."""
-    from tooling import plan  # the offline plan runs the stacks; this module only adds the pack's verdicts
-
+    """Plan every stack (owners first) with the pack's verdicts; `only` limits what is returned."""
     normalize_config(config)  # bad policy config fails before any stack runs
-    checks: list[StackCheck] = []
-    owners: dict[str, plan.StackPlan] = {}
-    for stack in plan.deployment_order(root):
-        planned = plan.plan_stack(root, stack, owners)
-        if planned.kind == "owner":
-            owners[stack] = planned
-        check = StackCheck(stack, planned.kind, error=planned.error)
-        if planned.result is not None:
-            check.resources = planned.result.registrations
-            check.exports = planned.result.exports
-            try:
-                check.violations = evaluate(planned.result.registrations, config)
-            except PolicyFailure as error:
-                check.error = str(error)
-        if only is None or stack in only:
-            checks.append(check)
-    return checks
+    return [
+        StackCheck(
+            planned.name,
+            planned.kind,
+            resources=planned.result.registrations if planned.result else [],
+            violations=list(planned.violations),
+            error=planned.error,
+            exports=planned.result.exports if planned.result else {},
+        )
+        for planned in plan.plan_all(root, list(only) if only is not None else None, dict(config or {}) or None)
+    ]
 
 
 # --- output -------------------------------------------------------------------------------------------------------
@@ -147,6 +135,11 @@ def summary(checks: Sequence[StackCheck]) -> str:
     return "\n".join(out)
 
 
+def render(checks: Sequence[StackCheck]) -> str:
+    """Every stack's verdict, then the summary."""
+    return "\n".join([*(render_stack(check) + "\n" for check in checks), summary(checks)])
+
+
 def as_json(checks: Sequence[StackCheck]) -> str:
     return json.dumps(
         {
@@ -160,37 +153,3 @@ def as_json(checks: Sequence[StackCheck]) -> str:
         sort_keys=True,
         ensure_ascii=False,
     )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tooling.policy_check", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--stack", action="append", help="only this stack (repeatable); owner stacks still run first")
-    parser.add_argument("--root", type=Path, default=ROOT, help="the project folder (default: this checkout)")
-    parser.add_argument("--policy-config", type=Path, help="JSON policy config, as `--policy-pack-config` takes it")
-    parser.add_argument("--json", action="store_true", help="violations as JSON")
-    args = parser.parse_args(argv)
-
-    config = None
-    try:
-        if args.policy_config:
-            config = json.loads(args.policy_config.read_text())
-        unknown = sorted(set(args.stack or ()) - set(stack_names(args.root)))
-        if unknown:
-            raise PolicyConfigError(f"no stack file Pulumi.{unknown[0]}.yaml in {args.root}")
-        checks = check_stacks(args.root, args.stack, config)
-    except (OSError, json.JSONDecodeError, PolicyConfigError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-
-    if args.json:
-        print(as_json(checks))
-    else:
-        for check in checks:
-            print(render_stack(check))
-            print()
-        print(summary(checks))
-    return 1 if any(c.failed for c in checks) else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

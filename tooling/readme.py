@@ -1,12 +1,11 @@
-"""The guardrail table for the README, generated from the pack.
+"""The README's generated parts: each lives between two markers and is rewritten from its source.
 
-python -m tooling.readme            # rewrite the README's table (make policy-table)
-python -m tooling.readme --print    # print it
+`python -m tooling policy-table` (the guardrail table, from the pack) and `python -m tooling diagram` (the Mermaid
+diagram, from the plan) call `splice`; tests check the README holds what they would write.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from policies.rules import POLICIES
@@ -52,19 +51,15 @@ def readme_block() -> str:
     return f"{README_START}\n{markdown()}{README_END}"
 
 
-def update_readme(readme: Path) -> bool:
-    """Replace the README's generated table; True when it changed."""
+def splice(readme: Path, start_marker: str, end_marker: str, block: str) -> bool:
+    """Replace the README's text from `start_marker` to `end_marker` (inclusive) with `block`; True when it changed."""
     text = readme.read_text()
-    start, end = text.index(README_START), text.index(README_END) + len(README_END)
-    updated = text[:start] + readme_block() + text[end:]
+    start, end = text.index(start_marker), text.index(end_marker) + len(end_marker)
+    updated = text[:start] + block + text[end:]
     if updated != text:
         readme.write_text(updated)
     return updated != text
 
 
-if __name__ == "__main__":
-    if "--print" in sys.argv:
-        print(markdown(), end="")
-    else:
-        changed = update_readme(Path(__file__).resolve().parent.parent / "README.md")
-        print("README.md policy table " + ("updated" if changed else "already up to date"))
+def update_policy_table(readme: Path) -> bool:
+    return splice(readme, README_START, README_END, readme_block())

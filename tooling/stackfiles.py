@@ -1,4 +1,6 @@
-"""Reading Pulumi.yaml and Pulumi.<stack>.yaml the way the Pulumi CLI hands them to the program, offline.
+"""The repository's stack files, read once each, in deployment order; and each as the Pulumi CLI hands it over.
+
+Shared by everything that walks the stacks (the offline plan, the policy check, later the deploy orchestrator).
 
 The CLI passes each config value as a string (objects and lists JSON-encoded) under a `namespace:key` name.
 `secure:` values can't be decrypted without the stack's key, so they become clearly marked placeholders.
@@ -7,6 +9,7 @@ The CLI passes each config value as a string (objects and lists JSON-encoded) un
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +65,27 @@ def load_stack_file(root: Path, stack: str) -> tuple[dict[str, str], set[str]]:
             secret.add(full_key)
         config[full_key] = _as_config_string(value)
     return config, secret
+
+
+@dataclass(frozen=True)
+class StackFile:
+    """One `Pulumi.<name>.yaml`: its kind and the config map the CLI would give the program."""
+
+    name: str
+    kind: str  # "owner", "tenant", or what the file says (validation reports a bad kind)
+    config: dict[str, str]
+    secret: frozenset[str]
+
+    @property
+    def region(self) -> str:
+        return self.config.get("aws:region", "us-east-1")
+
+
+def read_stack_files(root: Path) -> list[StackFile]:
+    """Every stack file under `root`, each read once, in deployment order: owners first, then the rest (each group
+    alphabetical). Tearing down goes in the reverse order."""
+    files = []
+    for name in stack_names(root):
+        config, secret = load_stack_file(root, name)
+        files.append(StackFile(name, config.get(f"{project_name(root)}:kind", "?"), config, frozenset(secret)))
+    return sorted(files, key=lambda f: (f.kind != "owner", f.name))
