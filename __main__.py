@@ -56,7 +56,7 @@ def owner_contract(config: TenantStackConfig, account: environment.Account, prob
 
 def owner(config: OwnerConfig, account: environment.Account, subnets: list[environment.SubnetFacts]) -> None:
     prefix = config.name_prefix
-    tags = {**config.tags, "ManagedBy": "pulumi/lattice-tenancy", "LatticeTenancyStack": pulumi.get_stack()}
+    tags = config.stack_tags(pulumi.get_stack())
 
     network = Network(
         "network",
@@ -68,32 +68,19 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
             tags=tags,
         ),
     )
-    db = config.database
     database = Database(
         "database",
         DatabaseArgs(
             name_prefix=prefix,
+            account=account,
             vpc_id=config.network.vpc_id,
-            subnet_ids=list(db.subnet_ids or config.network.subnet_ids),
+            subnet_ids=list(config.database.subnet_ids or config.network.subnet_ids),
+            settings=config.database,
+            multi_az=config.multi_az,
+            deletion_protected=config.deletion_protected,
             gateway_security_group_id=network.gateway_security_group_id,
             resource_gateway_id=network.resource_gateway_id,
             service_network_id=network.service_network_id,
-            engine_version=db.engine_version,
-            instance_class=db.instance_class,
-            allocated_storage_gib=db.allocated_storage_gib,
-            max_allocated_storage_gib=db.max_allocated_storage_gib,
-            backup_retention_days=db.backup_retention_days,
-            master_username=db.master_username,
-            extended_support=db.extended_support,
-            port=db.port,
-            multi_az=config.multi_az,
-            kms_key_arn=db.kms_key_arn,
-            monitoring_interval_seconds=db.monitoring_interval_seconds,
-            apply_immediately=db.apply_immediately,
-            partition=account.partition,
-            region=account.region,
-            account_id=account.account_id,
-            deletion_protected=config.deletion_protected,
             tags=tags,
         ),
     )
@@ -115,16 +102,13 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
         "auth",
         AuthArgs(
             name_prefix=prefix,
-            partition=account.partition,
-            region=account.region,
-            owner_account_id=account.account_id,
+            account=account,
             service_network_id=network.service_network_id,
             service_network_arn=network.service_network_arn,
             db_resource_id=database.instance_resource_id,
             tenants=list(config.tenants),
             external_ids={n: pulumi.Output.secret(v) for n, v in config.external_ids.items()},
-            not_before=config.access_window.not_before,
-            not_after=config.access_window.not_after,
+            access_window=config.access_window,
             tags=tags,
         ),
     )
@@ -132,14 +116,9 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
         "audit",
         AuditArgs(
             name_prefix=prefix,
-            partition=account.partition,
-            region=account.region,
-            account_id=account.account_id,
+            account=account,
             service_network_id=network.service_network_id,
-            trail=config.audit.trail,
-            log_retention_days=config.audit.log_retention_days,
-            server_access_log_retention_days=config.audit.server_access_log_retention_days,
-            kms_key_arn=config.audit.kms_key_arn,
+            settings=config.audit,
             create_key=config.creates_audit_key,
             protect=config.deletion_protected,
             tags=tags,
@@ -195,7 +174,7 @@ def tenant(
         raise pulumi.RunError(str(error)) from None
     for warning in warnings:
         pulumi.log.warn(warning)
-    tags = {**config.tags, "ManagedBy": "pulumi/lattice-tenancy", "LatticeTenancyStack": pulumi.get_stack()}
+    tags = config.stack_tags(pulumi.get_stack())
     connection = Connection(
         "connection",
         ConnectionArgs(

@@ -10,6 +10,8 @@ import pulumi
 import pulumi_aws as aws
 
 from tenancy import documents, naming
+from tenancy.config import Audit as AuditSettings
+from tenancy.environment import Account
 
 # Where the audit bucket's server access logs go inside the log bucket.
 SERVER_ACCESS_LOG_PREFIX = "audit-bucket/"
@@ -17,33 +19,20 @@ SERVER_ACCESS_LOG_PREFIX = "audit-bucket/"
 
 @dataclass(frozen=True)
 class AuditArgs:
-    """Args.
-
-    name_prefix: physical-name prefix of the stack.
-    partition, region, account_id: where the stack deploys (bucket names, ARNs and the key policy derive from them).
-    service_network_id: the network whose traffic is logged.
-    trail: create the CloudTrail trail, its buckets and its log group (turn off where an organization trail already
-        records this account).
-    log_retention_days: CloudWatch Logs retention of the access logs and the trail's log group.
-    server_access_log_retention_days: how long the audit bucket's server access logs are kept.
-    kms_key_arn: a customer managed key to use for the trail, the audit bucket and the log groups.
-    create_key: no key configured, production: create one (rotated, protected). Neither: AWS managed keys.
-    protect: production profile: Pulumi `protect` on the key and buckets, which are then never force-emptied.
-    tags: tags for every taggable child.
-    """
-
     name_prefix: str
-    partition: str
-    region: str
-    account_id: str
+    """Physical-name prefix of the stack."""
+    account: Account
+    """Where the stack deploys (bucket names, ARNs and the key policy derive from it)."""
     service_network_id: pulumi.Input[str]
-    trail: bool
-    log_retention_days: int
-    server_access_log_retention_days: int
-    kms_key_arn: str | None
+    """The network whose traffic is logged."""
+    settings: AuditSettings
+    """The `audit` config: trail on or off, retentions, a customer managed key to use."""
     create_key: bool
+    """No key configured, production: create one (rotated, protected). Neither: AWS managed keys."""
     protect: bool
+    """Production profile: Pulumi `protect` on the key and buckets, which are then never force-emptied."""
     tags: dict[str, str]
+    """Tags for every taggable child."""
 
 
 class Audit(pulumi.ComponentResource):
@@ -68,13 +57,16 @@ class Audit(pulumi.ComponentResource):
         self._replace_by_deleting = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
         trail_name = naming.trail(args.name_prefix)
         trail_arn = documents.trail_arn(
-            partition=args.partition, region=args.region, account_id=args.account_id, trail_name=trail_name
+            partition=args.account.partition,
+            region=args.account.region,
+            account_id=args.account.account_id,
+            trail_name=trail_name,
         )
         access_log_group = naming.access_log_group(args.name_prefix)
         trail_log_group = naming.trail_log_group(args.name_prefix)
 
         self.key_arn: pulumi.Output[str] | None = None
-        key: pulumi.Input[str] | None = args.kms_key_arn
+        key: pulumi.Input[str] | None = args.settings.kms_key_arn
         if args.create_key:
             created = aws.kms.Key(
                 f"{name}-key",
@@ -83,11 +75,11 @@ class Audit(pulumi.ComponentResource):
                 deletion_window_in_days=30,
                 policy=documents.compact_json(
                     documents.audit_key_policy(
-                        partition=args.partition,
-                        region=args.region,
-                        account_id=args.account_id,
+                        partition=args.account.partition,
+                        region=args.account.region,
+                        account_id=args.account.account_id,
                         trail_arn=trail_arn,
-                        log_groups=[access_log_group] + ([trail_log_group] if args.trail else []),
+                        log_groups=[access_log_group] + ([trail_log_group] if args.settings.trail else []),
                     )
                 ),
                 tags=args.tags,
@@ -107,13 +99,13 @@ class Audit(pulumi.ComponentResource):
         self.bucket_name: pulumi.Output[str] | None = None
         self.trail_log_group_name: pulumi.Output[str] | None = None
         self.server_access_log_bucket_name: pulumi.Output[str] | None = None
-        if args.trail:
+        if args.settings.trail:
             self._create_trail(name, args, key, trail_name, trail_arn, trail_log_group)
 
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-access-logs",
             name=access_log_group,
-            retention_in_days=args.log_retention_days,
+            retention_in_days=args.settings.log_retention_days,
             kms_key_id=key,
             tags=args.tags,
             opts=self._replace_by_deleting,
@@ -228,8 +220,8 @@ class Audit(pulumi.ComponentResource):
         trail_arn: str,
         trail_log_group: str,
     ) -> None:
-        bucket_name = naming.audit_bucket(args.name_prefix, args.account_id, args.region)
-        log_bucket_name = naming.access_log_bucket(args.name_prefix, args.account_id, args.region)
+        bucket_name = naming.audit_bucket(args.name_prefix, args.account.account_id, args.account.region)
+        log_bucket_name = naming.access_log_bucket(args.name_prefix, args.account.account_id, args.account.region)
 
         # Server access logging can deliver only to SSE-S3 encrypted buckets (S3 User Guide, server access logging).
         log_bucket, log_guards = self._hardened_bucket(
@@ -238,13 +230,13 @@ class Audit(pulumi.ComponentResource):
             args,
             encryption={"sse_algorithm": "AES256"},
             policy=documents.access_log_bucket_policy(
-                partition=args.partition,
+                partition=args.account.partition,
                 bucket=log_bucket_name,
                 source_bucket=bucket_name,
-                account_id=args.account_id,
+                account_id=args.account.account_id,
                 prefix=SERVER_ACCESS_LOG_PREFIX,
             ),
-            expire_after_days=args.server_access_log_retention_days,
+            expire_after_days=args.settings.server_access_log_retention_days,
         )
         bucket, guards = self._hardened_bucket(
             f"{name}-bucket",
@@ -252,7 +244,10 @@ class Audit(pulumi.ComponentResource):
             args,
             encryption={"sse_algorithm": "aws:kms", "kms_master_key_id": key} if key else {"sse_algorithm": "AES256"},
             policy=documents.audit_bucket_policy(
-                partition=args.partition, bucket=bucket_name, account_id=args.account_id, trail_arn=trail_arn
+                partition=args.account.partition,
+                bucket=bucket_name,
+                account_id=args.account.account_id,
+                trail_arn=trail_arn,
             ),
         )
         aws.s3.BucketLogging(
@@ -269,7 +264,7 @@ class Audit(pulumi.ComponentResource):
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-trail-logs",
             name=trail_log_group,
-            retention_in_days=args.log_retention_days,
+            retention_in_days=args.settings.log_retention_days,
             kms_key_id=key,
             tags=args.tags,
             opts=self._replace_by_deleting,
@@ -281,7 +276,7 @@ class Audit(pulumi.ComponentResource):
             description=f"CloudTrail {trail_name} delivers to CloudWatch Logs {trail_log_group}",
             assume_role_policy=documents.compact_json(
                 documents.service_role_trust_policy(
-                    service="cloudtrail.amazonaws.com", account_id=args.account_id, source_arn=trail_arn
+                    service="cloudtrail.amazonaws.com", account_id=args.account.account_id, source_arn=trail_arn
                 )
             ),
             tags=args.tags,
@@ -293,7 +288,10 @@ class Audit(pulumi.ComponentResource):
             role=role.id,
             policy=documents.compact_json(
                 documents.trail_logs_policy(
-                    partition=args.partition, region=args.region, account_id=args.account_id, log_group=trail_log_group
+                    partition=args.account.partition,
+                    region=args.account.region,
+                    account_id=args.account.account_id,
+                    log_group=trail_log_group,
                 )
             ),
             opts=self._replace_by_deleting,

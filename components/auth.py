@@ -3,41 +3,35 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 import pulumi
 import pulumi_aws as aws
 
 from tenancy import documents, naming
-from tenancy.config import Tenant
+from tenancy.config import AccessWindow, Tenant
+from tenancy.environment import Account
 
 
 @dataclass(frozen=True)
 class AuthArgs:
-    """Args.
-
-    name_prefix: physical-name prefix of the stack (also the tenant roles' IAM path).
-    partition, region, owner_account_id: where the stack deploys.
-    service_network_id, service_network_arn: the network the auth policy guards and the roles may invoke in.
-    db_resource_id: the RDS instance's resource ID (`db-…`), for the roles' rds-db:connect ARNs.
-    tenants: the configured tenants.
-    external_ids: tenant name → external ID, as secret Outputs (they end up in the trust policies).
-    not_before, not_after: the access window for service invocation (UTC).
-    tags: tags for every taggable child.
-    """
-
     name_prefix: str
-    partition: str
-    region: str
-    owner_account_id: str
+    """Physical-name prefix of the stack (also the tenant roles' IAM path)."""
+    account: Account
+    """Where the stack deploys: partition, region, owner account."""
     service_network_id: pulumi.Input[str]
+    """The network the auth policy guards."""
     service_network_arn: pulumi.Input[str]
+    """The network the tenant roles may invoke services in."""
     db_resource_id: pulumi.Input[str]
+    """The RDS instance's resource ID (`db-…`), for the roles' rds-db:connect ARNs."""
     tenants: list[Tenant]
+    """The configured tenants."""
     external_ids: dict[str, pulumi.Output[str]]
-    not_before: datetime
-    not_after: datetime
+    """Tenant name → external ID, as secret Outputs (they end up in the trust policies)."""
+    access_window: AccessWindow
+    """When tenants may invoke services (UTC)."""
     tags: dict[str, str]
+    """Tags for every taggable child."""
 
 
 class Auth(pulumi.ComponentResource):
@@ -59,11 +53,11 @@ class Auth(pulumi.ComponentResource):
 
         self.auth_policy = documents.compact_json(
             documents.service_network_auth_policy(
-                partition=args.partition,
-                owner_account_id=args.owner_account_id,
+                partition=args.account.partition,
+                owner_account_id=args.account.account_id,
                 role_path=role_path,
-                not_before=args.not_before,
-                not_after=args.not_after,
+                not_before=args.access_window.not_before,
+                not_after=args.access_window.not_after,
             )
         )
         aws.vpclattice.AuthPolicy(
@@ -75,7 +69,7 @@ class Auth(pulumi.ComponentResource):
             trust = pulumi.Output.secret(args.external_ids[tenant.name]).apply(
                 lambda external_id, account=tenant.account_id: documents.compact_json(
                     documents.tenant_trust_policy(
-                        partition=args.partition, tenant_account_id=account, external_id=external_id
+                        partition=args.account.partition, tenant_account_id=account, external_id=external_id
                     )
                 )
             )
@@ -96,9 +90,9 @@ class Auth(pulumi.ComponentResource):
             access = pulumi.Output.all(args.service_network_arn, args.db_resource_id).apply(
                 lambda values, user=tenant.database_user, account=tenant.account_id: documents.compact_json(
                     documents.tenant_access_policy(
-                        partition=args.partition,
-                        region=args.region,
-                        owner_account_id=args.owner_account_id,
+                        partition=args.account.partition,
+                        region=args.account.region,
+                        owner_account_id=args.account.account_id,
                         tenant_account_id=account,
                         service_network_arn=values[0],
                         db_resource_id=values[1],

@@ -13,34 +13,30 @@ from tenancy import naming
 
 @dataclass(frozen=True)
 class ConnectionArgs:
-    """Args.
-
-    name_prefix: physical-name prefix of the stack.
-    vpc_id, subnet_ids: the tenant VPC and the subnets for the endpoint's network interfaces (≥2 AZs that overlap
-        the owner's resource gateway AZs).
-    client_security_group_ids: the tenant's security groups whose members may reach the shared resources.
-    ports: TCP ports the clients may reach through the endpoint (the database port first, then service ports).
-    mode: "endpoint" (service-network VPC endpoint), "association" (service-network VPC association) or
-        "resource" (resource VPC endpoint to the shared resource configuration only).
-    service_network_arn: the owner's network, by ARN (an ID does not resolve across accounts).
-    resource_configuration_arn: the owner's database resource configuration (the resource of "resource" mode, and
-        the association to look up the endpoint's DNS name for).
-    association_dns_name: the owner's `snra-…` name for the database (what "association" mode resolves).
-    share_arn: the owner's RAM share to accept, or None where the organization shares without invitations.
-    tags: tags for every taggable child.
-    """
-
     name_prefix: str
+    """Physical-name prefix of the stack."""
     vpc_id: str
+    """The tenant VPC."""
     subnet_ids: list[str]
+    """Subnets for the endpoint's network interfaces (≥2 AZs that overlap the owner's resource gateway AZs)."""
     client_security_group_ids: list[str]
+    """The tenant's security groups whose members may reach the shared resources."""
     ports: list[int]
+    """TCP ports the clients may reach through the endpoint (the database port first, then service ports)."""
     mode: Literal["endpoint", "association", "resource"]
+    """"endpoint" (service-network VPC endpoint), "association" (service-network VPC association) or "resource"
+    (resource VPC endpoint to the shared resource configuration only)."""
     service_network_arn: pulumi.Input[str]
+    """The owner's network, by ARN (an ID does not resolve across accounts)."""
     resource_configuration_arn: pulumi.Input[str]
+    """The owner's database resource configuration (the resource of "resource" mode, and the association to look
+    up the endpoint's DNS name for)."""
     association_dns_name: pulumi.Input[str] | None
+    """The owner's `snra-…` name for the database (what "association" mode resolves)."""
     share_arn: pulumi.Input[str] | None
+    """The owner's RAM share to accept, or None where the organization shares without invitations."""
     tags: dict[str, str]
+    """Tags for every taggable child."""
 
 
 def _field(value: Any, key: str) -> Any:

@@ -8,6 +8,8 @@ import pulumi
 import pulumi_aws as aws
 
 from tenancy import documents, naming
+from tenancy.config import Database as DatabaseSettings
+from tenancy.environment import Account
 
 # RDS for MySQL log types CloudWatch Logs can receive (botocore rds `EnableCloudwatchLogsExports`). Security Hub
 # RDS.9 asks for audit, error, general and slowquery; iam-db-auth-error shows failed tenant token logins.
@@ -25,44 +27,28 @@ ENHANCED_MONITORING_POLICY = "arn:{partition}:iam::aws:policy/service-role/Amazo
 
 @dataclass(frozen=True)
 class DatabaseArgs:
-    """Args.
-
-    name_prefix: physical-name prefix of the stack.
-    vpc_id, subnet_ids: where the instance lives (≥2 AZs for the subnet group).
-    gateway_security_group_id: the resource gateway's SG, the only source allowed to reach the database.
-    resource_gateway_id, service_network_id: where the database is published.
-    engine_version, instance_class, allocated_storage_gib, max_allocated_storage_gib, backup_retention_days,
-    master_username, extended_support, port, multi_az, kms_key_arn: instance settings (see tenancy.config.Database).
-    monitoring_interval_seconds: Enhanced Monitoring's interval; 0 leaves it off (and creates no role).
-    apply_immediately: apply instance changes now rather than in the next maintenance window.
-    partition, region, account_id: where the stack deploys (the monitoring role's trust names the instance ARN).
-    deletion_protected: production profile: AWS deletion protection and Pulumi `protect`.
-    tags: tags for every taggable child.
-    """
-
     name_prefix: str
+    """Physical-name prefix of the stack."""
+    account: Account
+    """Where the stack deploys (the monitoring role's trust names the instance ARN)."""
     vpc_id: str
+    """The VPC the instance lives in."""
     subnet_ids: list[str]
-    gateway_security_group_id: pulumi.Input[str]
-    resource_gateway_id: pulumi.Input[str]
-    service_network_id: pulumi.Input[str]
-    engine_version: str
-    instance_class: str
-    allocated_storage_gib: int
-    max_allocated_storage_gib: int
-    backup_retention_days: int
-    master_username: str
-    extended_support: bool
-    port: int
+    """≥2 subnets in different AZs for the subnet group."""
+    settings: DatabaseSettings
+    """The `database` config: engine, class, storage, backups, users, port, key, monitoring (tenancy.config)."""
     multi_az: bool
-    kms_key_arn: str | None
-    monitoring_interval_seconds: int
-    apply_immediately: bool
-    partition: str
-    region: str
-    account_id: str
+    """Multi-AZ (the config's, or the profile's default)."""
     deletion_protected: bool
+    """Production profile: AWS deletion protection and Pulumi `protect`."""
+    gateway_security_group_id: pulumi.Input[str]
+    """The resource gateway's SG, the only source allowed to reach the database."""
+    resource_gateway_id: pulumi.Input[str]
+    """The gateway the resource configuration is reached through."""
+    service_network_id: pulumi.Input[str]
+    """The network the database is published in."""
     tags: dict[str, str]
+    """Tags for every taggable child."""
 
 
 class Database(pulumi.ComponentResource):
@@ -96,7 +82,7 @@ class Database(pulumi.ComponentResource):
         parameters = aws.rds.ParameterGroup(
             f"{name}-params",
             name_prefix=naming.database_group_prefix(args.name_prefix),
-            family=f"mysql{args.engine_version}",
+            family=f"mysql{args.settings.engine_version}",
             description="Shared tenant database: TLS required, slow query log",
             parameters=[{"name": k, "value": v} for k, v in sorted(PARAMETERS.items())],
             tags=args.tags,
@@ -106,7 +92,7 @@ class Database(pulumi.ComponentResource):
             f"{name}-options",
             name_prefix=naming.database_group_prefix(args.name_prefix),
             engine_name="mysql",
-            major_engine_version=args.engine_version,
+            major_engine_version=args.settings.engine_version,
             option_group_description="Shared tenant database: audit log of connections, grants and schema changes",
             options=[
                 {
@@ -130,8 +116,8 @@ class Database(pulumi.ComponentResource):
             security_group_id=self.security_group.id,
             referenced_security_group_id=args.gateway_security_group_id,
             ip_protocol="tcp",
-            from_port=args.port,
-            to_port=args.port,
+            from_port=args.settings.port,
+            to_port=args.settings.port,
             description="MySQL from the VPC Lattice resource gateway",
             tags=args.tags,
             opts=child,
@@ -141,8 +127,8 @@ class Database(pulumi.ComponentResource):
             security_group_id=args.gateway_security_group_id,
             referenced_security_group_id=self.security_group.id,
             ip_protocol="tcp",
-            from_port=args.port,
-            to_port=args.port,
+            from_port=args.settings.port,
+            to_port=args.settings.port,
             description="Resource gateway to the shared database only",
             tags=args.tags,
             opts=child,
@@ -150,8 +136,10 @@ class Database(pulumi.ComponentResource):
 
         monitoring: dict[str, pulumi.Input[str] | int] = {"monitoring_interval": 0}
         monitoring_ready: list[pulumi.Resource] = []
-        if args.monitoring_interval_seconds:
-            instance_arn = f"arn:{args.partition}:rds:{args.region}:{args.account_id}:db:{identifier}"
+        if args.settings.monitoring_interval_seconds:
+            instance_arn = (
+                f"arn:{args.account.partition}:rds:{args.account.region}:{args.account.account_id}:db:{identifier}"
+            )
             replace_by_deleting = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
             role = aws.iam.Role(
                 f"{name}-monitoring-role",
@@ -160,7 +148,9 @@ class Database(pulumi.ComponentResource):
                 description=f"RDS Enhanced Monitoring of {identifier}",
                 assume_role_policy=documents.compact_json(
                     documents.service_role_trust_policy(
-                        service="monitoring.rds.amazonaws.com", account_id=args.account_id, source_arn=instance_arn
+                        service="monitoring.rds.amazonaws.com",
+                        account_id=args.account.account_id,
+                        source_arn=instance_arn,
                     )
                 ),
                 tags=args.tags,
@@ -169,10 +159,13 @@ class Database(pulumi.ComponentResource):
             attachment = aws.iam.RolePolicyAttachment(
                 f"{name}-monitoring-policy",
                 role=role.name,
-                policy_arn=ENHANCED_MONITORING_POLICY.format(partition=args.partition),
+                policy_arn=ENHANCED_MONITORING_POLICY.format(partition=args.account.partition),
                 opts=child,
             )
-            monitoring = {"monitoring_interval": args.monitoring_interval_seconds, "monitoring_role_arn": role.arn}
+            monitoring = {
+                "monitoring_interval": args.settings.monitoring_interval_seconds,
+                "monitoring_role_arn": role.arn,
+            }
             # RDS checks at creation that it may assume the role and use the policy: the attachment first.
             monitoring_ready.append(attachment)
 
@@ -181,31 +174,31 @@ class Database(pulumi.ComponentResource):
             **monitoring,
             identifier=identifier,
             engine="mysql",
-            engine_version=args.engine_version,
+            engine_version=args.settings.engine_version,
             # Not the provider's default: that enrols the instance in billed Extended Support without asking.
             engine_lifecycle_support=(
                 "open-source-rds-extended-support"
-                if args.extended_support
+                if args.settings.extended_support
                 else "open-source-rds-extended-support-disabled"
             ),
-            instance_class=args.instance_class,
-            allocated_storage=args.allocated_storage_gib,
-            max_allocated_storage=args.max_allocated_storage_gib,
+            instance_class=args.settings.instance_class,
+            allocated_storage=args.settings.allocated_storage_gib,
+            max_allocated_storage=args.settings.max_allocated_storage_gib,
             storage_type="gp3",
             storage_encrypted=True,
-            kms_key_id=args.kms_key_arn,
-            username=args.master_username,
+            kms_key_id=args.settings.kms_key_arn,
+            username=args.settings.master_username,
             # RDS generates the master password and keeps it in Secrets Manager; it never passes through here.
             manage_master_user_password=True,
             iam_database_authentication_enabled=True,
-            port=args.port,
+            port=args.settings.port,
             db_subnet_group_name=subnet_group.name,
             parameter_group_name=parameters.name,
             option_group_name=options.name,
             vpc_security_group_ids=[self.security_group.id],
             publicly_accessible=False,
             multi_az=args.multi_az,
-            backup_retention_period=args.backup_retention_days,
+            backup_retention_period=args.settings.backup_retention_days,
             copy_tags_to_snapshot=True,
             auto_minor_version_upgrade=True,
             enabled_cloudwatch_logs_exports=LOG_EXPORTS,
@@ -213,12 +206,12 @@ class Database(pulumi.ComponentResource):
             deletion_protection=args.deletion_protected,
             # What `pulumi preview` shows is what `pulumi up` does: an option or parameter group swap, for one, is
             # otherwise deferred to the maintenance window and the old group can't be deleted until then.
-            apply_immediately=args.apply_immediately,
+            apply_immediately=args.settings.apply_immediately,
             # A final snapshot in every profile: tearing down a development stack still keeps the data.
             skip_final_snapshot=False,
             # Named after the settings that force a replacement, so a later replacement's snapshot can't collide.
             final_snapshot_identifier=naming.final_snapshot(
-                args.name_prefix, args.kms_key_arn or "aws-managed", args.master_username
+                args.name_prefix, args.settings.kms_key_arn or "aws-managed", args.settings.master_username
             ),
             tags=args.tags,
             # In production Pulumi also refuses to delete or replace it until `protect` is lifted. Elsewhere a

@@ -12,21 +12,17 @@ from tenancy import naming
 
 @dataclass(frozen=True)
 class NetworkArgs:
-    """Args.
-
-    name_prefix: physical-name prefix of the stack.
-    vpc_id: the owner VPC that holds the database.
-    subnet_ids: ≥2 private subnets in different AZs (the gateway's ENIs; consumers' endpoint AZs must overlap).
-    associate_owner_vpc: also associate the owner VPC with the network. Off by default: publishing a resource
-        needs no association, and a VPC can be associated with only one service network.
-    tags: tags for every taggable child.
-    """
-
     name_prefix: str
+    """Physical-name prefix of the stack."""
     vpc_id: str
+    """The owner VPC that holds the database."""
     subnet_ids: list[str]
+    """≥2 private subnets in different AZs: the gateway's network interfaces (tenant endpoint AZs must overlap)."""
     associate_owner_vpc: bool
+    """Also associate the owner VPC with the network. Off by default: publishing a resource needs no association,
+    and a VPC can be associated with only one service network."""
     tags: dict[str, str]
+    """Tags for every taggable child."""
 
 
 class Network(pulumi.ComponentResource):

@@ -12,20 +12,16 @@ from tenancy import naming
 
 @dataclass(frozen=True)
 class SharingArgs:
-    """Args.
-
-    name_prefix: physical-name prefix of the stack.
-    resources: ARNs to share, keyed by a short label used in child names ("serviceNetwork" → `<name>-serviceNetwork`).
-    principals: 12-digit account IDs, organization ARNs or OU ARNs (validated by tenancy.config).
-    allow_external_principals: True only when accounts outside the organization are named explicitly.
-    tags: tags for the share.
-    """
-
     name_prefix: str
+    """Physical-name prefix of the stack."""
     resources: dict[str, pulumi.Input[str]]
+    """ARNs to share, keyed by a short label used in child names ("serviceNetwork" → `<name>-serviceNetwork`)."""
     principals: list[str]
+    """12-digit account IDs, organization ARNs or OU ARNs (validated by tenancy.config)."""
     allow_external_principals: bool
+    """True only when accounts outside the organization are named explicitly."""
     tags: dict[str, str]
+    """Tags for the share."""
 
 
 class Sharing(pulumi.ComponentResource):

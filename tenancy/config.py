@@ -374,12 +374,22 @@ TagValue = Annotated[str, _matching(r"[\w .:/=+@-]{0,256}", "tag values are 0-25
 Profile = Literal["production", "development"]
 
 
-class OwnerConfig(Strict):
+class StackConfigBase(Strict):
+    """What every stack kind has: a name prefix (the loader fills its default in), the expected account, tags."""
+
+    name_prefix: NamePrefix
+    expected_account_id: AccountId | None = None
+    tags: dict[TagKey, TagValue] = Field(default_factory=dict, max_length=40)
+
+    def stack_tags(self, stack: str) -> dict[str, str]:
+        """The tags on every taggable resource of the stack: the configured ones, and who manages it."""
+        return {**self.tags, "ManagedBy": f"pulumi/{PROJECT}", "LatticeTenancyStack": stack}
+
+
+class OwnerConfig(StackConfigBase):
     """The `owner` stack: everything under the `lattice-tenancy:` namespace of Pulumi.owner.yaml."""
 
     kind: Literal["owner"]
-    name_prefix: NamePrefix | None = None
-    expected_account_id: AccountId | None = None
     profile: Profile = "production"
     network: Network
     database: Database = Database()
@@ -387,7 +397,6 @@ class OwnerConfig(Strict):
     tenants: list[Tenant] = Field(min_length=1)
     access_window: AccessWindow
     audit: Audit = Audit()
-    tags: dict[TagKey, TagValue] = Field(default_factory=dict, max_length=40)
     external_ids: dict[str, ExternalId]
 
     @model_validator(mode="after")
@@ -470,14 +479,12 @@ class TenantNetwork(Strict):
         return self
 
 
-class TenantStackConfig(Strict):
+class TenantStackConfig(StackConfigBase):
     """A `tenant-*` stack: everything under the `lattice-tenancy:` namespace of Pulumi.tenant-<x>.yaml."""
 
     kind: Literal["tenant"]
     owner_stack: OwnerStackName
     tenant: TenantName
-    name_prefix: NamePrefix | None = None
-    expected_account_id: AccountId | None = None
     network: TenantNetwork
     # endpoint: a service-network VPC endpoint (any number per VPC). association: the VPC's one service-network
     # association. resource: a resource endpoint to the database alone (the owner must share the configuration).
@@ -487,7 +494,6 @@ class TenantStackConfig(Strict):
     acceptance: Literal["auto", "invite"] = "auto"
     # Ports of Lattice services (HTTP/HTTPS) the clients may reach besides the database, e.g. [443].
     service_ports: list[Annotated[int, Field(ge=1, le=65535)]] = Field(default_factory=list, max_length=10)
-    tags: dict[TagKey, TagValue] = Field(default_factory=dict, max_length=40)
     # This tenant's external ID (secret), re-exported as a secret output for the tenant's applications.
     external_id: ExternalId | None = None
 
@@ -495,3 +501,6 @@ class TenantStackConfig(Strict):
     def _ports(self) -> TenantStackConfig:
         _unique(self.service_ports, "servicePorts")
         return self
+
+
+StackConfig = OwnerConfig | TenantStackConfig

@@ -9,12 +9,15 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from tenancy.config import PROJECT, OwnerConfig, TenantStackConfig
+from tenancy.config import PROJECT, OwnerConfig, StackConfig, TenantStackConfig
 
 # Keys that must come from `pulumi config set --secret`: a plain value would sit in the stack file in clear.
 SECRET_KEYS = ("externalIds", "externalId")
 
-STACK_KINDS: dict[str, type[BaseModel]] = {"owner": OwnerConfig, "tenant": TenantStackConfig}
+STACK_KINDS: dict[str, type[OwnerConfig] | type[TenantStackConfig]] = {
+    "owner": OwnerConfig,
+    "tenant": TenantStackConfig,
+}
 
 
 class ConfigError(Exception):
@@ -127,7 +130,7 @@ def describe(error: ValidationError, model: type[BaseModel], namespace: str = PR
 
 def load_stack_config(
     config: Mapping[str, str], secret_keys: set[str], stack: str, namespace: str = PROJECT
-) -> BaseModel:
+) -> StackConfig:
     """Validate a stack's whole `namespace:` config; raise ConfigError with one readable message."""
     raw = raw_namespace(config, namespace)
     kind = raw.get("kind")

@@ -11,11 +11,14 @@ import pytest
 from components.auth import Auth, AuthArgs
 from components.database import Database, DatabaseArgs
 from components.network import Network, NetworkArgs
-from tenancy.config import Tenant
+from tenancy.config import AccessWindow, Tenant
+from tenancy.config import Database as DatabaseSettings
+from tenancy.environment import Account
 from tests.conftest import ACCOUNT, REGION, VPC
 from tooling.aws_standin import OfflineAws
 
 SUBNETS = ["subnet-0a1b2c3d4e5f60011", "subnet-0a1b2c3d4e5f60012"]
+UNIT_ACCOUNT = Account(account_id=ACCOUNT, region=REGION, partition="aws")
 
 
 @pytest.fixture(autouse=True)
@@ -35,27 +38,15 @@ def database(net: Network) -> Database:
         "db",
         DatabaseArgs(
             name_prefix="unit",
+            account=UNIT_ACCOUNT,
             vpc_id=VPC,
             subnet_ids=SUBNETS,
+            settings=DatabaseSettings(),
+            multi_az=False,
+            deletion_protected=False,
             gateway_security_group_id=net.gateway_security_group_id,
             resource_gateway_id=net.resource_gateway_id,
             service_network_id=net.service_network_id,
-            engine_version="8.4",
-            instance_class="db.t4g.small",
-            allocated_storage_gib=20,
-            max_allocated_storage_gib=100,
-            backup_retention_days=7,
-            master_username="lattice_admin",
-            extended_support=False,
-            port=3306,
-            multi_az=False,
-            kms_key_arn=None,
-            monitoring_interval_seconds=60,
-            apply_immediately=True,
-            partition="aws",
-            region="eu-west-1",
-            account_id="111111111111",
-            deletion_protected=False,
             tags={},
         ),
     )
@@ -96,9 +87,7 @@ def test_auth_exports_one_role_arn_per_tenant_under_the_tenant_path():
         "auth",
         AuthArgs(
             name_prefix="unit",
-            partition="aws",
-            region=REGION,
-            owner_account_id=ACCOUNT,
+            account=UNIT_ACCOUNT,
             service_network_id=net.service_network_id,
             service_network_arn=net.service_network_arn,
             db_resource_id="db-UNIT",
@@ -110,8 +99,12 @@ def test_auth_exports_one_role_arn_per_tenant_under_the_tenant_path():
                 "t-one": pulumi.Output.secret("external-id-one-0000"),
                 "t-two": pulumi.Output.secret("external-id-two-0000"),
             },
-            not_before=datetime(2026, 1, 1, tzinfo=timezone.utc),
-            not_after=datetime(2027, 1, 1, tzinfo=timezone.utc),
+            access_window=AccessWindow.model_validate(
+                {
+                    "notBefore": datetime(2026, 1, 1, tzinfo=timezone.utc),
+                    "notAfter": datetime(2027, 1, 1, tzinfo=timezone.utc),
+                }
+            ),
             tags={},
         ),
     )
