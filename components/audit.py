@@ -4,7 +4,6 @@ keys, buckets and log groups that hold them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -49,6 +48,20 @@ class Audit(pulumi.ComponentResource):
     LogGroup, `<name>-trail-role` Role and `<name>-trail-role-policy` RolePolicy; `<name>-trail` Trail (after the
     bucket policy and the role policy).
     """
+
+    # Outputs
+    access_log_group_name: pulumi.Output[str]
+    """the Lattice access log group"""
+    key_arn: pulumi.Output[str] | None
+    """the audit key (None with AWS managed keys or a configured key)"""
+    trail_arn: pulumi.Output[str] | None
+    """the trail (None when the trail is off)"""
+    bucket_name: pulumi.Output[str] | None
+    """the audit bucket"""
+    trail_log_group_name: pulumi.Output[str] | None
+    """the trail's CloudWatch log group"""
+    server_access_log_bucket_name: pulumi.Output[str] | None
+    """the audit bucket's server access log bucket"""
 
     def __init__(self, name: str, args: AuditArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("lattice-tenancy:audit:Audit", name, None, opts)
@@ -140,7 +153,7 @@ class Audit(pulumi.ComponentResource):
         bucket_name: str,
         args: AuditArgs,
         *,
-        encryption: dict[str, Any],
+        encryption: aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgsDict,
         policy: documents.Document,
         expire_after_days: int | None = None,
     ) -> tuple[aws.s3.Bucket, list[pulumi.Resource]]:
@@ -174,7 +187,7 @@ class Audit(pulumi.ComponentResource):
                 rules=[
                     {
                         "apply_server_side_encryption_by_default": encryption,
-                        "bucket_key_enabled": encryption["sse_algorithm"] == "aws:kms",
+                        "bucket_key_enabled": encryption.get("sse_algorithm") == "aws:kms",
                     }
                 ],
                 opts=child,

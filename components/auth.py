@@ -43,6 +43,12 @@ class Auth(pulumi.ComponentResource):
     VPCs of the tenant's own account, rds-db:connect as the tenant's own DB user).
     """
 
+    # Outputs
+    auth_policy: str
+    """the network's auth policy (compact JSON, the same for any number of tenants)"""
+    role_arns: dict[str, pulumi.Output[str]]
+    """tenant name → role ARN"""
+
     def __init__(self, name: str, args: AuthArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("lattice-tenancy:auth:Auth", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -66,13 +72,31 @@ class Auth(pulumi.ComponentResource):
 
         self.role_arns: dict[str, pulumi.Output[str]] = {}
         for tenant in args.tenants:
-            trust = pulumi.Output.secret(args.external_ids[tenant.name]).apply(
-                lambda external_id, account=tenant.account_id: documents.compact_json(
+
+            def trust_policy(external_id: str, account: str = tenant.account_id) -> str:
+                return documents.compact_json(
                     documents.tenant_trust_policy(
                         partition=args.account.partition, tenant_account_id=account, external_id=external_id
                     )
                 )
-            )
+
+            def access_policy(
+                values: list[str], account: str = tenant.account_id, user: str = tenant.database_user
+            ) -> str:
+                return documents.compact_json(
+                    documents.tenant_access_policy(
+                        partition=args.account.partition,
+                        region=args.account.region,
+                        owner_account_id=args.account.account_id,
+                        tenant_account_id=account,
+                        service_network_arn=values[0],
+                        db_resource_id=values[1],
+                        db_user=user,
+                    )
+                )
+
+            # The external IDs arrive as secret Outputs: the trust policy stays secret in state.
+            trust = args.external_ids[tenant.name].apply(trust_policy)
             role = aws.iam.Role(
                 f"{name}-{tenant.name}",
                 name=naming.tenant_role(args.name_prefix, tenant.name),
@@ -87,19 +111,7 @@ class Auth(pulumi.ComponentResource):
                 },
                 opts=replace_by_deleting,
             )
-            access = pulumi.Output.all(args.service_network_arn, args.db_resource_id).apply(
-                lambda values, user=tenant.database_user, account=tenant.account_id: documents.compact_json(
-                    documents.tenant_access_policy(
-                        partition=args.account.partition,
-                        region=args.account.region,
-                        owner_account_id=args.account.account_id,
-                        tenant_account_id=account,
-                        service_network_arn=values[0],
-                        db_resource_id=values[1],
-                        db_user=user,
-                    )
-                )
-            )
+            access = pulumi.Output.all(args.service_network_arn, args.db_resource_id).apply(access_policy)
             aws.iam.RolePolicy(
                 f"{name}-{tenant.name}-access",
                 name="lattice-tenancy-access",

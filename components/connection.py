@@ -60,6 +60,16 @@ class Connection(pulumi.ComponentResource):
     accepter.
     """
 
+    # Outputs
+    security_group_id: pulumi.Output[str]
+    """the endpoint's (or association's) security group"""
+    endpoint_id: pulumi.Output[str] | None
+    """endpoint and resource modes"""
+    association_id: pulumi.Output[str] | None
+    """association mode"""
+    database_dns_name: pulumi.Output[str | None]
+    """the Lattice DNS name of the database that resolves in this VPC"""
+
     def __init__(self, name: str, args: ConnectionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("lattice-tenancy:connection:Connection", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -94,16 +104,13 @@ class Connection(pulumi.ComponentResource):
         self.endpoint_id: pulumi.Output[str] | None = None
         self.association_id: pulumi.Output[str] | None = None
         if args.mode in ("endpoint", "resource"):
-            target = (
-                {"vpc_endpoint_type": "ServiceNetwork", "service_network_arn": args.service_network_arn}
-                if args.mode == "endpoint"
-                else {"vpc_endpoint_type": "Resource", "resource_configuration_arn": args.resource_configuration_arn}
-            )
             # Private DNS: for an ARN resource configuration Lattice answers for the RDS endpoint's own host
             # name inside this VPC, so clients keep using it (and TLS host name checks keep passing).
             endpoint = aws.ec2.VpcEndpoint(
                 f"{name}-endpoint",
-                **target,
+                vpc_endpoint_type="ServiceNetwork" if args.mode == "endpoint" else "Resource",
+                service_network_arn=args.service_network_arn if args.mode == "endpoint" else None,
+                resource_configuration_arn=args.resource_configuration_arn if args.mode == "resource" else None,
                 vpc_id=args.vpc_id,
                 subnet_ids=args.subnet_ids,
                 security_group_ids=[self.security_group.id],

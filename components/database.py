@@ -64,6 +64,24 @@ class Database(pulumi.ComponentResource):
     `<name>-sn-association` ServiceNetworkResourceAssociation.
     """
 
+    # Outputs
+    instance_arn: pulumi.Output[str]
+    """the RDS instance"""
+    instance_resource_id: pulumi.Output[str]
+    """its DbiResourceId, for rds-db:connect ARNs"""
+    address: pulumi.Output[str]
+    """the RDS host name (TLS and IAM tokens name it)"""
+    port: pulumi.Output[int]
+    """the database port"""
+    master_secret_arn: pulumi.Output[str | None]
+    """the Secrets Manager secret of the master password"""
+    resource_configuration_id: pulumi.Output[str]
+    """the Lattice resource configuration"""
+    resource_configuration_arn: pulumi.Output[str]
+    """the same, by ARN (what RAM shares)"""
+    dns_name: pulumi.Output[str | None]
+    """the service-network association's snra-… name"""
+
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("lattice-tenancy:database:Database", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -134,7 +152,7 @@ class Database(pulumi.ComponentResource):
             opts=child,
         )
 
-        monitoring: dict[str, pulumi.Input[str] | int] = {"monitoring_interval": 0}
+        monitoring_role_arn: pulumi.Output[str] | None = None
         monitoring_ready: list[pulumi.Resource] = []
         if args.settings.monitoring_interval_seconds:
             instance_arn = (
@@ -162,16 +180,14 @@ class Database(pulumi.ComponentResource):
                 policy_arn=ENHANCED_MONITORING_POLICY.format(partition=args.account.partition),
                 opts=child,
             )
-            monitoring = {
-                "monitoring_interval": args.settings.monitoring_interval_seconds,
-                "monitoring_role_arn": role.arn,
-            }
+            monitoring_role_arn = role.arn
             # RDS checks at creation that it may assume the role and use the policy: the attachment first.
             monitoring_ready.append(attachment)
 
         self.instance = aws.rds.Instance(
             f"{name}-instance",
-            **monitoring,
+            monitoring_interval=args.settings.monitoring_interval_seconds,
+            monitoring_role_arn=monitoring_role_arn,
             identifier=identifier,
             engine="mysql",
             engine_version=args.settings.engine_version,

@@ -34,6 +34,16 @@ class Network(pulumi.ComponentResource):
     ServiceNetworkVpcAssociation when associate_owner_vpc is set.
     """
 
+    # Outputs
+    service_network_id: pulumi.Output[str]
+    """the service network"""
+    service_network_arn: pulumi.Output[str]
+    """the same, by ARN (what tenants and RAM use)"""
+    resource_gateway_id: pulumi.Output[str]
+    """the resource gateway"""
+    gateway_security_group_id: pulumi.Output[str]
+    """the gateway's security group"""
+
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("lattice-tenancy:network:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -32,6 +32,10 @@ class Sharing(pulumi.ComponentResource):
     `<name>-principal-<principal>` PrincipalAssociation per principal (an ARN's last segment stands for it).
     """
 
+    # Outputs
+    resource_share_arn: pulumi.Output[str]
+    """the RAM share"""
+
     def __init__(self, name: str, args: SharingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("lattice-tenancy:sharing:Sharing", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -255,6 +255,10 @@ class Database(Strict):
 ShareableResource = Literal["serviceNetwork", "resourceConfiguration"]
 
 
+def _shared_by_default() -> list[ShareableResource]:
+    return ["serviceNetwork"]
+
+
 class Sharing(Strict):
     """Who the RAM share names: every tenant's account, always; more only by explicit opt-in.
 
@@ -267,7 +271,7 @@ class Sharing(Strict):
 
     organization_principals: list[OrganizationPrincipal] = Field(default_factory=list)
     external_account_ids: list[AccountId] = Field(default_factory=list)
-    resources: list[ShareableResource] = Field(default_factory=lambda: ["serviceNetwork"], min_length=1)
+    resources: list[ShareableResource] = Field(default_factory=lambda: _shared_by_default(), min_length=1)
 
     @model_validator(mode="before")
     @classmethod

@@ -6,6 +6,7 @@ The lookups are thin; the checks on what they return are plain functions, tested
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi_aws as aws
 
@@ -234,7 +235,8 @@ def stack_problems(config, account: Account, subnets: list[SubnetFacts]) -> list
 def tenant_problems(config, contract, subnets: list[SubnetFacts]) -> tuple[list[str], list[str]]:
     """(problems, warnings) of a tenant's config given the owner's contract, naming the tenant's own keys."""
     ns = "lattice-tenancy"
-    problems, warnings = [], []
+    problems: list[str] = []
+    warnings: list[str] = []
     if contract.database_port in config.service_ports:
         problems.append(
             f"{ns}:servicePorts: {contract.database_port} is the owner's database port, which the endpoint's "
@@ -258,4 +260,5 @@ def read_stack_outputs(stack_name: str) -> dict:
     from pulumi.runtime.sync_await import _sync_await
 
     reference = pulumi.StackReference(stack_name)
-    return dict(_sync_await(reference.outputs.future()) or {})
+    outputs: dict[str, Any] | None = _sync_await(reference.outputs.future())
+    return dict(outputs or {})

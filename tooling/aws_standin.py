@@ -98,7 +98,7 @@ class OfflineAws(pulumi_mocks.Mocks):
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws", "reverseDnsPrefix": "com.amazonaws"}
         if token == "aws:ec2/getSubnet:getSubnet":
-            fact = self.subnets.get(a.get("id"))
+            fact = self.subnets.get(str(a.get("id")))
             if fact is None:
                 raise Exception(f"InvalidSubnetID.NotFound: the subnet ID '{a.get('id')}' does not exist")
             return {
@@ -108,12 +108,12 @@ class OfflineAws(pulumi_mocks.Mocks):
                 "availabilityZone": f"{self.region}{'abcdefgh'[int(fact.availability_zone_id[-1]) - 1]}",
             }
         if token == "aws:ec2/getVpc:getVpc":
-            fact = self.vpcs.get(a.get("id"), VpcFact())
+            vpc = self.vpcs.get(a["id"], VpcFact())
             return {
                 "id": a["id"],
                 "arn": Where(self.account_id, self.region).arn("ec2", f"vpc/{a['id']}"),
-                "enableDnsSupport": fact.dns_support,
-                "enableDnsHostnames": fact.dns_hostnames,
+                "enableDnsSupport": vpc.dns_support,
+                "enableDnsHostnames": vpc.dns_hostnames,
                 "cidrBlock": "10.0.0.0/16",
                 "ownerId": self.account_id,
             }
@@ -131,7 +131,7 @@ class OfflineAws(pulumi_mocks.Mocks):
             return {"id": found, "engine": "mysql", "engineVersion": a["engineVersion"], "instanceClass": found,
                     "storageType": a.get("storageType", "gp3")}  # fmt: skip
         if token == "aws:servicequotas/getServiceQuota:getServiceQuota":
-            value = self.quotas.get((a.get("serviceCode"), a.get("quotaCode")))
+            value = self.quotas.get((str(a.get("serviceCode")), str(a.get("quotaCode"))))
             if value is None:
                 raise Exception(f"NoSuchResourceException: quota {a.get('quotaCode')} is not known offline")
             return {"id": a["quotaCode"], "quotaCode": a["quotaCode"], "serviceCode": a["serviceCode"], "value": value,

@@ -39,9 +39,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--root", type=Path, default=ROOT, help="the project folder (default: this checkout)")
-    stacks = argparse.ArgumentParser(add_help=False)
+    stacks = _Parser(add_help=False)
     stacks.add_argument("--stack", action="append", help="only this stack (repeatable); owner stacks still run first")
     stacks.add_argument("--policy-config", type=Path, help="policy pack config, as `--policy-pack-config` takes it")
 

@@ -72,7 +72,7 @@ def critical_path(resources: list[Any]) -> tuple[float, list[str]]:
 
 def for_plans(plans: list[Any]) -> dict[str, Any]:
     """Per stack: critical path and serial sum; overall: owners, then tenants in parallel."""
-    stacks = {}
+    stacks: dict[str, dict[str, Any]] = {}
     for plan in plans:
         if plan.result is None:
             continue

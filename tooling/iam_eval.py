@@ -242,8 +242,19 @@ _OPERATORS: dict[str, tuple[str, str, bool]] = {
     )
     for name in names.split()
 }
+
+
+def _of_joined(parse: Callable[[str], Any]) -> Callable[[Tokens], Any]:
+    """A policy-value parser for Numeric and Date operators: the tokens joined (they take no variables)."""
+
+    def parsed(tokens: Tokens) -> Any:
+        return parse(_joined(tokens))
+
+    return parsed
+
+
 for _kind, _parse in (("numeric", _number), ("date", _date)):
-    _FAMILIES[_kind] = _Family(False, _parse, lambda t, parse=_parse: parse(_joined(t)), operator.eq)
+    _FAMILIES[_kind] = _Family(False, _parse, _of_joined(_parse), operator.eq)
     _OPERATORS[f"{_kind}notequals"] = (_kind, "Equals", True)
     for _name in _RELATIONS:
         _OPERATORS[f"{_kind}{_name.lower()}"] = (_kind, _name, False)
@@ -277,6 +288,14 @@ class _Condition:
     prepared: tuple[Any, ...]
 
 
+def _validated(text: str, variables: bool) -> Tokens:
+    """A policy value's tokens without a request (variables unresolved): for parsing once, at compile time."""
+    tokens = _resolve(text, None, variables)
+    if tokens is None:  # only a request's missing key resolves to None
+        raise ValueError(f"{text!r} can't be read without a request")
+    return tokens
+
+
 @lru_cache(maxsize=4096)
 def _compile_condition(name: str, key: str, values: tuple[str, ...], variables: bool) -> _Condition:
     set_op, _, base = name.lower().rpartition(":")
@@ -291,7 +310,7 @@ def _compile_condition(name: str, key: str, values: tuple[str, ...], variables: 
         return _Condition("", False, kind, "", False, key.lower(), tuple(_bool(v) for v in values), False, ())
     family = _FAMILIES[kind]
     variables = family.variables and variables
-    prepared = tuple(family.policy(_resolve(v, None, variables)) for v in values)  # parses (or raises) once
+    prepared = tuple(family.policy(_validated(v, variables)) for v in values)  # parses (or raises) once
     dynamic = variables and any("${" in v for v in values)
     return _Condition(set_op, if_exists, kind, relation, negated, key.lower(), values, dynamic, prepared)
 

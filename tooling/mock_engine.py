@@ -16,7 +16,7 @@ import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.settings import SETTINGS, get_root_resource
-from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.stack import Stack, run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from tooling.records import Registration, RunResult
@@ -110,7 +110,10 @@ def run_program(
                 program()
             else:
                 runpy.run_path(str(program), run_name="__main__")
-            for key, value in sorted(get_root_resource().outputs.items()):
+            stack = get_root_resource()
+            if not isinstance(stack, Stack):
+                raise RuntimeError("the mock engine registered no stack resource")
+            for key, value in sorted(stack.outputs.items()):
                 output = pulumi.Output.from_input(value)
                 exports[key] = await output.future()
                 if await output.is_secret():

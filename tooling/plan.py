@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tenancy.config import OwnerConfig, TenantStackConfig
 from tenancy.contract import CONTRACT_KEYS
 from tenancy.loading import ConfigError, load_stack_config
 from tooling import access, estimate
@@ -73,11 +74,11 @@ def plan_stack(stack_file: StackFile, owners: dict[str, StackPlan]) -> StackPlan
 
     account = model.expected_account_id or DEFAULT_ACCOUNTS.get(kind, DEFAULT_ACCOUNTS["owner"])
     subnets = dict(assumed_subnets(model.network.vpc_id, list(model.network.subnet_ids), region))
-    if kind == "owner" and model.database.subnet_ids:
+    if isinstance(model, OwnerConfig) and model.database.subnet_ids:
         subnets.update(assumed_subnets(model.network.vpc_id, list(model.database.subnet_ids), region))
     stacks: dict[str, dict] = {}
     plan = StackPlan(stack, kind, account, region)
-    if kind == "tenant":
+    if isinstance(model, TenantStackConfig):
         owner = _owner_for(model.owner_stack, owners)
         if owner is not None and owner.error is not None:
             # The tenant's own reason: it can't be planned without its owner (whose message is shown there).
@@ -175,9 +176,9 @@ def _tree_lines(plan: StackPlan) -> list[tuple[str, str, str, str]]:
 
 def render_stack(plan: StackPlan, width: int = 120) -> str:
     out = [f"Stack {plan.name} ({plan.kind}) — offline plan, account {plan.account_id}, {plan.region}"]
-    if plan.error:
+    if plan.error or plan.result is None:
         out.append("  error:")
-        for line in plan.error.splitlines():
+        for line in (plan.error or "not planned").splitlines():
             out.extend(textwrap.wrap(line.strip(), width, initial_indent="    ", subsequent_indent="      "))
         return "\n".join(out)
     rows = _tree_lines(plan)

@@ -34,12 +34,10 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-try:  # raised by args.not_applicable(); private in pulumi_policy
-    from pulumi_policy.policy import _NotApplicableError as NotApplicable
-except ImportError:  # pragma: no cover - an older pulumi_policy without not_applicable()
-    NotApplicable = type("NotApplicable", (Exception,), {})
+# Raised by args.not_applicable(); private in pulumi_policy (the pinned range has it).
+from pulumi_policy.policy import _NotApplicableError as NotApplicable
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from policies.rules import PACK_NAME, POLICIES
 
@@ -48,14 +46,24 @@ PACK_VERSION = "0.1.0"
 
 
 class Resource(Protocol):
-    urn: str
-    type: str
-    name: str
-    parent: str
-    inputs: Mapping[str, Any]
-    dependencies: Sequence[str]
-    property_dependencies: Mapping[str, Sequence[str]]
-    protect: bool
+    """What a policy needs of a recorded resource (tooling.records.Registration has it)."""
+
+    @property
+    def urn(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def parent(self) -> str: ...
+    @property
+    def inputs(self) -> Mapping[str, Any]: ...
+    @property
+    def dependencies(self) -> Sequence[str]: ...
+    @property
+    def property_dependencies(self) -> Mapping[str, Sequence[str]]: ...
+    @property
+    def protect(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -211,7 +219,7 @@ def normalize_config(
 # --- evaluation ---------------------------------------------------------------------------------------------------
 
 
-def _run(policy: Policy, args: Any, report) -> None:
+def _run(policy: ResourceValidationPolicy | StackValidationPolicy, args: Any, report) -> None:
     result = policy.validate(args, report)
     if isawaitable(result):  # as the analyzer does: a fresh event loop per awaitable validation
         loop = asyncio.new_event_loop()
@@ -268,13 +276,13 @@ def evaluate(
     for policy in policies:
         if not isinstance(policy, StackValidationPolicy) or levels[policy.name] == EnforcementLevel.DISABLED:
             continue
-        args = stack_args(resources, settings.get(policy.name))
+        stack_arguments = stack_args(resources, settings.get(policy.name))
 
         def report_stack(message: str, urn: str | None = None, policy=policy) -> None:
             found.append(Violation(policy.name, level_of(policy), urn or "", message))
 
         try:
-            _run(policy, args, report_stack)
+            _run(policy, stack_arguments, report_stack)
         except UnknownValueError as error:
             found.append(Violation(policy.name, "advisory", "", _cant_run(policy, error)))
         except NotApplicable:

@@ -35,7 +35,7 @@ def markdown() -> str:
         "|---|---|---|---|---|---|",
     ]
     for p in POLICIES:
-        level = p.enforcement_level.value
+        level = p.enforcement_level.value if p.enforcement_level else "advisory"
         rows.append(
             f"| `{p.name}` | {level} | {p.kind} | {p.summary} ({_types(p)}) | {', '.join(p.controls) or 'project'} "
             f"| {_config(p)} |"

@@ -13,6 +13,7 @@ from .common import (
     MEDIUM,
     DocumentError,
     ResourceRule,
+    StackRule,
     allows,
     conditions,
     document,
@@ -131,7 +132,7 @@ def _bucket_policy_source_arn(args, config, report):
         )
 
 
-POLICIES = [
+POLICIES: list[ResourceRule | StackRule] = [
     ResourceRule(
         "cloudtrail-multi-region",
         "CloudTrail trails record every region",

@@ -58,6 +58,7 @@ class Rule:
     resource_types: tuple[str, ...]
     config_properties: dict[str, dict[str, Any]]
     kind: str
+    _check: Callable[..., None]
 
 
 def _set_up(rule, name, summary, types, check, level, severity, controls, config) -> None:
@@ -233,7 +234,7 @@ def document(value: Any) -> dict[str, Any]:
     return parsed
 
 
-def statements(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
+def statements(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [s for s in items(doc.get("Statement")) if isinstance(s, Mapping)]
 
 

@@ -10,6 +10,7 @@ from .common import (
     MANDATORY,
     DocumentError,
     ResourceRule,
+    StackRule,
     account_of,
     actions,
     allows,
@@ -140,7 +141,7 @@ def _service_source(args, config, report):
             )
 
 
-POLICIES = [
+POLICIES: list[ResourceRule | StackRule] = [
     ResourceRule(
         "iam-no-admin-statements",
         'IAM identity policies never allow Action "*" on Resource "*"',

@@ -12,6 +12,7 @@ from .common import (
     SOURCE_KEYS,
     DocumentError,
     ResourceRule,
+    StackRule,
     allows,
     document,
     format_list,
@@ -104,7 +105,7 @@ def _service_conditions(args, config, report):
             )
 
 
-POLICIES = [
+POLICIES: list[ResourceRule | StackRule] = [
     ResourceRule(
         "kms-key-rotation",
         "Symmetric KMS keys rotate their key material automatically",

@@ -165,7 +165,7 @@ def _consumer_security_groups(args, config, report):
                "group, or no filter at all, applies)")  # fmt: skip
 
 
-POLICIES = [
+POLICIES: list[ResourceRule | StackRule] = [
     ResourceRule(
         "lattice-service-network-iam-auth",
         "VPC Lattice service networks use auth type AWS_IAM",

@@ -9,6 +9,7 @@ from .common import (
     MANDATORY,
     MEDIUM,
     ResourceRule,
+    StackRule,
     is_production,
     number,
     stack_of,
@@ -35,7 +36,7 @@ def _kms(args, config, report):
         )
 
 
-POLICIES = [
+POLICIES: list[ResourceRule | StackRule] = [
     ResourceRule(
         "log-group-retention",
         "CloudWatch log groups keep events for at least the configured number of days",

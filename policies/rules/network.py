@@ -154,7 +154,7 @@ def _rule_management_conflicts(args, config, report):
             )
 
 
-POLICIES = [
+POLICIES: list[ResourceRule | StackRule] = [
     ResourceRule(
         "sg-no-public-ingress",
         "Security groups admit no traffic from 0.0.0.0/0 or ::/0",

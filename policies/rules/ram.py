@@ -55,7 +55,7 @@ def _external_allow_listed(args, config, report):
                 )
 
 
-POLICIES = [
+POLICIES: list[ResourceRule | StackRule] = [
     ResourceRule(
         "ram-principal-format",
         "RAM principals are 12-digit account IDs, organization ARNs or OU ARNs",

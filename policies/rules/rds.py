@@ -11,6 +11,7 @@ from .common import (
     MANDATORY,
     MEDIUM,
     ResourceRule,
+    StackRule,
     format_list,
     is_false,
     is_production,
@@ -160,7 +161,7 @@ def _custom_username(args, config, report):
         report(f"username is the engine default {username!r}: choose a custom master user name")
 
 
-POLICIES = [
+POLICIES: list[ResourceRule | StackRule] = [
     ResourceRule(
         "rds-storage-encrypted",
         "RDS instances encrypt their storage at rest",

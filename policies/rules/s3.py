@@ -266,7 +266,7 @@ def _log_delivery_source(args, config, report):
         )
 
 
-POLICIES = [
+POLICIES: list[ResourceRule | StackRule] = [
     ResourceRule(
         "s3-public-access-block",
         "S3 bucket public access blocks turn on all four settings",

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from .common import DEVELOPMENT_STACKS, HIGH, MANDATORY, StackRule, is_production, is_true, of_type, refers_to, stack_of
+from .common import (
+    DEVELOPMENT_STACKS,
+    HIGH,
+    MANDATORY,
+    ResourceRule,
+    StackRule,
+    is_production,
+    is_true,
+    of_type,
+    refers_to,
+    stack_of,
+)
 
 INSTANCE = "aws:rds/instance:Instance"
 BUCKET = "aws:s3/bucket:Bucket"
@@ -48,7 +59,7 @@ def _audit_bucket_retained(args, config, report):
             )
 
 
-POLICIES = [
+POLICIES: list[ResourceRule | StackRule] = [
     StackRule(
         "production-resources-protected",
         "In production stacks the RDS database and the CloudTrail bucket are declared with Pulumi protect",

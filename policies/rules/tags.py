@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .common import ADVISORY, LOW, ResourceRule, format_list, stack_of, text
+from .common import ADVISORY, LOW, ResourceRule, StackRule, format_list, stack_of, text
 
 STACK_TAG = "LatticeTenancyStack"
 
@@ -45,7 +45,7 @@ def _required_tags(args, config, report):
         report(f"tag {STACK_TAG}={declared!r} names another stack than {stack!r}, which declares the resource")
 
 
-POLICIES = [
+POLICIES: list[ResourceRule | StackRule] = [
     ResourceRule(
         "required-tags",
         "Taggable resources carry the required tags, and LatticeTenancyStack names their own stack",
