@@ -7,8 +7,10 @@ from components.auth import Auth, AuthArgs
 from components.connection import Connection, ConnectionArgs
 from components.database import Database, DatabaseArgs
 from components.network import Network, NetworkArgs
+from components.rollback import CanaryRollback, GuardedService, RollbackArgs
+from components.service import Service, ServiceArgs
 from components.sharing import Sharing, SharingArgs
-from tenancy import documents, environment
+from tenancy import documents, environment, naming
 from tenancy.config import OwnerConfig, TenantStackConfig
 from tenancy.contract import CONTRACT_VERSION, ContractError, OwnerContract, check_contract
 from tenancy.loading import ConfigError, load_stack_config, runtime_config
@@ -84,6 +86,26 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
             tags=tags,
         ),
     )
+    # A canary rolled back by its alarm stays at weight 0 until the config acknowledges the rollback.
+    holds = environment.canary_holds(
+        config.services, environment.rollback_records(naming.rollback_record_prefix(prefix))
+    )
+    for hold in holds.values():
+        pulumi.log.warn(hold)
+    services = {
+        svc.name: Service(
+            f"service-{svc.name}",
+            ServiceArgs(
+                name_prefix=prefix,
+                account=account,
+                settings=svc,
+                canary_held=svc.name in holds,
+                service_network_id=network.service_network_id,
+                tags=tags,
+            ),
+        )
+        for svc in config.services
+    }
     shared = {
         "serviceNetwork": network.service_network_arn,
         "resourceConfiguration": database.resource_configuration_arn,
@@ -109,6 +131,8 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
             tenants=list(config.tenants),
             external_ids={n: pulumi.Output.secret(v) for n, v in config.external_ids.items()},
             access_window=config.access_window,
+            service_arns={name: service.service_arn for name, service in services.items()},
+            allowed_services={t.name: config.services_of(t.name) for t in config.tenants},
             tags=tags,
         ),
     )
@@ -120,9 +144,39 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
             service_network_id=network.service_network_id,
             settings=config.audit,
             create_key=config.creates_audit_key,
+            other_log_groups=[naming.rollback_log_group(prefix)] if any(s.canary for s in config.services) else [],
             protect=config.deletion_protected,
             tags=tags,
         ),
+    )
+
+    guarded = [
+        GuardedService(
+            name=name,
+            service_arn=service.service_arn,
+            listener_arn=service.listener_arn,
+            rule_arns=service.rule_arns,
+            stable_target_group_id=service.stable_target_group_id,
+            canary_target_group_id=service.canary_target_group_id,
+            alarm_names=service.alarm_names,
+        )
+        for name, service in services.items()
+        if service.canary_target_group_id is not None
+    ]
+    rollback = (
+        CanaryRollback(
+            "rollback",
+            RollbackArgs(
+                name_prefix=prefix,
+                account=account,
+                services=guarded,
+                log_retention_days=config.audit.log_retention_days,
+                kms_key_arn=audit.key_arn or config.audit.kms_key_arn,
+                tags=tags,
+            ),
+        )
+        if guarded
+        else None
     )
 
     # The tenant contract (tenancy.contract.OwnerContract): every key a tenant stack reads.
@@ -142,6 +196,18 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
     pulumi.export("tenant_account_ids", {t.name: t.account_id for t in config.tenants})
     pulumi.export("tenant_role_arns", auth.role_arns)
     pulumi.export("tenant_db_users", {t.name: t.database_user for t in config.tenants})
+    pulumi.export(
+        "services",
+        {
+            svc.name: {
+                "dns_name": svc.custom_domain_name or services[svc.name].dns_name,
+                "port": services[svc.name].port,
+                "arn": services[svc.name].service_arn,
+                "tenants": config.services_of_tenants(svc.name),
+            }
+            for svc in config.services
+        },
+    )
     # For the owner's operators, not part of the contract.
     pulumi.export("database_master_secret_arn", database.master_secret_arn)
     pulumi.export("database_resource_id", database.instance_resource_id)
@@ -153,6 +219,8 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
     pulumi.export("trail_log_group_name", audit.trail_log_group_name)
     pulumi.export("server_access_log_bucket_name", audit.server_access_log_bucket_name)
     pulumi.export("audit_key_arn", audit.key_arn)
+    pulumi.export("service_rollbacks", holds)
+    pulumi.export("rollback_topic_arn", rollback.topic_arn if rollback else None)
 
 
 def tenant(
@@ -174,6 +242,7 @@ def tenant(
         raise pulumi.RunError(str(error)) from None
     for warning in warnings:
         pulumi.log.warn(warning)
+    allowed = {name: s for name, s in sorted(contract.services.items()) if config.tenant in s.tenants}
     tags = config.stack_tags(pulumi.get_stack())
     connection = Connection(
         "connection",
@@ -182,7 +251,7 @@ def tenant(
             vpc_id=config.network.vpc_id,
             subnet_ids=list(config.network.subnet_ids),
             client_security_group_ids=list(config.network.client_security_group_ids),
-            ports=[contract.database_port, *config.service_ports],
+            ports=[contract.database_port, *sorted({s.port for s in allowed.values()} | set(config.service_ports))],
             mode=config.connection,
             service_network_arn=contract.service_network_arn,
             resource_configuration_arn=contract.resource_configuration_arn,
@@ -207,6 +276,8 @@ def tenant(
     pulumi.export("endpoint_id", connection.endpoint_id)
     pulumi.export("association_id", connection.association_id)
     pulumi.export("security_group_id", connection.security_group_id)
+    # The shared HTTP services this tenant may call: sign requests with SigV4 (service vpc-lattice-svcs), as role_arn.
+    pulumi.export("services", {name: {"dns_name": s.dns_name, "port": s.port} for name, s in allowed.items()})
     if config.external_id:
         pulumi.export("external_id", pulumi.Output.secret(config.external_id))
 

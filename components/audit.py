@@ -28,6 +28,8 @@ class AuditArgs:
     """The `audit` config: trail on or off, retentions, a customer managed key to use."""
     create_key: bool
     """No key configured, production: create one (rotated, protected). Neither: AWS managed keys."""
+    other_log_groups: list[str]
+    """Log groups of other components that the key encrypts too (its policy names every one)."""
     protect: bool
     """Production profile: Pulumi `protect` on the key and buckets, which are then never force-emptied."""
     tags: dict[str, str]
@@ -92,7 +94,8 @@ class Audit(pulumi.ComponentResource):
                         region=args.account.region,
                         account_id=args.account.account_id,
                         trail_arn=trail_arn,
-                        log_groups=[access_log_group] + ([trail_log_group] if args.settings.trail else []),
+                        log_groups=[access_log_group, *args.other_log_groups]
+                        + ([trail_log_group] if args.settings.trail else []),
                     )
                 ),
                 tags=args.tags,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -30,6 +31,10 @@ class AuthArgs:
     """Tenant name → external ID, as secret Outputs (they end up in the trust policies)."""
     access_window: AccessWindow
     """When tenants may invoke services (UTC)."""
+    service_arns: dict[str, pulumi.Output[str]]
+    """Shared service name → its ARN."""
+    allowed_services: dict[str, list[str]]
+    """Tenant name → the services it may invoke (its role is tagged for each, and may invoke only those)."""
     tags: dict[str, str]
     """Tags for every taggable child."""
 
@@ -81,7 +86,7 @@ class Auth(pulumi.ComponentResource):
                 )
 
             def access_policy(
-                values: list[str], account: str = tenant.account_id, user: str = tenant.database_user
+                values: list[Any], account: str = tenant.account_id, user: str = tenant.database_user
             ) -> str:
                 return documents.compact_json(
                     documents.tenant_access_policy(
@@ -92,6 +97,7 @@ class Auth(pulumi.ComponentResource):
                         service_network_arn=values[0],
                         db_resource_id=values[1],
                         db_user=user,
+                        service_arns=list(values[2]),
                     )
                 )
 
@@ -108,10 +114,16 @@ class Auth(pulumi.ComponentResource):
                     **args.tags,
                     documents.TEAM_TAG: tenant.team,
                     documents.TENANT_ACCOUNT_TAG: tenant.account_id,
+                    # What each service's auth policy requires of a caller.
+                    **{
+                        naming.service_tag(svc): documents.SERVICE_TAG_VALUE
+                        for svc in args.allowed_services[tenant.name]
+                    },
                 },
                 opts=replace_by_deleting,
             )
-            access = pulumi.Output.all(args.service_network_arn, args.db_resource_id).apply(access_policy)
+            allowed = pulumi.Output.all(*[args.service_arns[svc] for svc in args.allowed_services[tenant.name]])
+            access = pulumi.Output.all(args.service_network_arn, args.db_resource_id, allowed).apply(access_policy)
             aws.iam.RolePolicy(
                 f"{name}-{tenant.name}-access",
                 name="lattice-tenancy-access",

@@ -378,6 +378,202 @@ TagValue = Annotated[str, _matching(r"[\w .:/=+@-]{0,256}", "tag values are 0-25
 Profile = Literal["production", "development"]
 
 
+# --- shared HTTP services (VPC Lattice services), with an optional weighted canary --------------------------------
+
+ServiceName = Annotated[
+    str,
+    _matching(
+        rf"(?=.{{3,15}}$)(?!svc-){_NAME}",
+        'use 3-15 lowercase letters, digits and single hyphens, starting with a letter, not "svc-…": "orders" (the '
+        "Lattice service is named <namePrefix>-<name>, at most 40 characters)",
+    ),
+]
+LambdaArn = r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9_$-]{1,128})?"
+TARGET_ID_PATTERNS = {
+    "LAMBDA": (
+        LambdaArn,
+        'a Lambda function ARN, best an alias: "arn:aws:lambda:eu-west-1:111122223333:function:orders:live"',
+    ),
+    "IP": (r"(?:\d{1,3}\.){3}\d{1,3}|[0-9a-fA-F:]+:[0-9a-fA-F:]*", 'an IP address: "10.0.1.20"'),
+    "INSTANCE": (r"i-[0-9a-f]{8}(?:[0-9a-f]{9})?", 'an EC2 instance ID: "i-0a1b2c3d4e5f67890"'),
+    "ALB": (
+        r"arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer/app/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}",
+        'an Application Load Balancer ARN: "arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/orders/0123456789abcdef"',
+    ),
+}
+# VPC Lattice quotas (VPC Lattice User Guide, Quotas): rules per listener — 10 on some pages, 5 on others: this
+# project refuses more than 10 and the README says to check the account's value; targets per RegisterTargets call 100.
+MAX_RULES_PER_LISTENER = 10
+MAX_TARGETS = 100
+
+
+class HealthCheck(Strict):
+    """How Lattice checks IP and INSTANCE targets (not LAMBDA or ALB targets: Lattice doesn't check those)."""
+
+    path: Annotated[str, _matching(r"/[\x21-\x7e]{0,199}", 'a path starting with /: "/health"')] = "/health"
+    matcher: Annotated[str, _matching(r"\d{3}(?:-\d{3})?(?:,\d{3}(?:-\d{3})?)*", 'HTTP codes: "200-299"')] = "200-299"
+    interval_seconds: int = Field(default=30, ge=5, le=300)
+    timeout_seconds: int = Field(default=5, ge=1, le=120)
+    healthy_threshold: int = Field(default=5, ge=2, le=10)
+    unhealthy_threshold: int = Field(default=2, ge=2, le=10)
+
+
+class Target(Strict):
+    id: str = Field(min_length=1, max_length=2048)
+    port: int | None = Field(default=None, ge=1, le=65535)
+
+
+class TargetGroupSettings(Strict):
+    """One target group of a service: its type, targets and (for IP, INSTANCE, ALB) where and how to reach them."""
+
+    type: Literal["LAMBDA", "IP", "INSTANCE", "ALB"]
+    targets: list[Target] = Field(min_length=1, max_length=MAX_TARGETS)
+    port: int | None = Field(default=None, ge=1, le=65535)
+    protocol: Literal["HTTP", "HTTPS"] | None = None
+    vpc_id: VpcId | None = None
+    health_check: HealthCheck | None = None
+
+    @model_validator(mode="after")
+    def _fits_the_type(self) -> TargetGroupSettings:
+        pattern, example = TARGET_ID_PATTERNS[self.type]
+        bad = [t.id for t in self.targets if not re.fullmatch(pattern, t.id)]
+        if bad:
+            raise ValueError(f"targets: {bad[0]!r} is not a {self.type} target; write {example}")
+        _unique([t.id for t in self.targets], "targets[].id")
+        if self.type == "LAMBDA":
+            extra = [k for k, v in (("port", self.port), ("protocol", self.protocol), ("vpcId", self.vpc_id),
+                                    ("healthCheck", self.health_check)) if v is not None]  # fmt: skip
+            if extra:
+                raise ValueError(
+                    f"a LAMBDA target group takes no {', '.join(extra)}; remove {'them' if len(extra) > 1 else 'it'}"
+                )
+            if len(self.targets) > 1:
+                raise ValueError("a LAMBDA target group has one function (VPC Lattice: one function per target group)")
+        else:
+            missing = [k for k, v in (("port", self.port), ("vpcId", self.vpc_id)) if v is None]
+            if missing:
+                raise ValueError(f"an {self.type} target group needs {' and '.join(missing)}")
+            if self.type == "ALB" and self.health_check is not None:
+                raise ValueError("an ALB target group takes no healthCheck (Lattice doesn't check ALB targets)")
+        return self
+
+
+class ServiceRule(Strict):
+    """A listener rule: requests matching all its conditions go to `to` (the weighted pair, or one group)."""
+
+    priority: int = Field(ge=1, le=2000)
+    path_prefix: Annotated[str, _matching(r"/.{0,199}", 'a path starting with /: "/v2"')] | None = None
+    path_exact: Annotated[str, _matching(r"/.{0,199}", 'a path starting with /: "/v2/orders"')] | None = None
+    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] | None = None
+    headers: dict[
+        Annotated[str, Field(min_length=1, max_length=100)], Annotated[str, Field(min_length=1, max_length=200)]
+    ] = Field(default_factory=dict, max_length=5)
+    to: Literal["weighted", "stable", "canary"] = "weighted"
+
+    @model_validator(mode="after")
+    def _one_match(self) -> ServiceRule:
+        if self.path_prefix and self.path_exact:
+            raise ValueError("pathPrefix and pathExact: set one")
+        if not (self.path_prefix or self.path_exact or self.method or self.headers):
+            raise ValueError("a rule needs a condition (pathPrefix, pathExact, method or headers); the listener's "
+                             "default action already takes everything else")  # fmt: skip
+        return self
+
+
+class CanaryMetrics(Strict):
+    """CloudWatch names the canary alarms read. AWS's published names are UNCONFIRMED here: check them with
+    `aws cloudwatch list-metrics --namespace AWS/VpcLattice` and override."""
+
+    namespace: str = "AWS/VpcLattice"
+    requests: str = "TotalRequestCount"
+    errors: str = "HTTPCode_5XX_Count"
+    latency: str = "RequestTime"
+    target_group_dimension: str = "TargetGroup"
+
+
+class CanaryAlarms(Strict):
+    error_rate_percent: float = Field(default=5.0, gt=0, le=100)
+    minimum_requests: int = Field(default=50, ge=1)
+    latency_ms: int = Field(default=1000, ge=1)
+    period_seconds: Literal[10, 30, 60, 300] = 60
+    evaluation_periods: int = Field(default=3, ge=1, le=10)
+    metrics: CanaryMetrics = CanaryMetrics()
+
+
+class Weights(Strict):
+    """Relative weights (VPC Lattice: 0-999 each): stable 90, canary 10 sends a tenth of the traffic to the canary."""
+
+    stable: int = Field(default=100, ge=0, le=999)
+    canary: int = Field(default=0, ge=0, le=999)
+
+    @model_validator(mode="after")
+    def _some_traffic(self) -> Weights:
+        if self.stable == 0 and self.canary == 0:
+            raise ValueError("stable and canary are both 0: nothing would receive traffic; give stable a weight")
+        return self
+
+
+class SharedService(Strict):
+    """An HTTP service the owner publishes to its tenants, with an optional canary released by weight."""
+
+    name: ServiceName
+    protocol: Literal["HTTPS", "HTTP"] = "HTTPS"
+    port: int | None = Field(default=None, ge=1, le=65535)
+    custom_domain_name: (
+        Annotated[
+            str,
+            _matching(
+                r"(?=.{3,255}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+",
+                'a DNS name: "orders.example.com"',
+            ),
+        ]
+        | None
+    ) = None
+    certificate_arn: (
+        Annotated[
+            str,
+            _matching(
+                r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}",
+                "an ACM certificate ARN in the service's region",
+            ),
+        ]
+        | None
+    ) = None
+    # Tenants that may invoke it (default: every tenant).
+    tenants: list[TenantName] | None = None
+    stable: TargetGroupSettings
+    canary: TargetGroupSettings | None = None
+    weights: Weights = Weights()
+    rules: list[ServiceRule] = Field(default_factory=list, max_length=MAX_RULES_PER_LISTENER)
+    alarms: CanaryAlarms = CanaryAlarms()
+    # After an automated rollback, the rollbackId (from the plan) that the operator accepts, to try the canary again.
+    acknowledged_rollback: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+
+    @property
+    def listener_port(self) -> int:
+        return self.port or (443 if self.protocol == "HTTPS" else 80)
+
+    @model_validator(mode="after")
+    def _checks(self) -> SharedService:
+        if self.certificate_arn and not self.custom_domain_name:
+            raise ValueError("certificateArn needs customDomainName (the certificate is for that name)")
+        if self.custom_domain_name and self.protocol == "HTTPS" and not self.certificate_arn:
+            raise ValueError(
+                "customDomainName over HTTPS needs certificateArn: an ACM certificate for that name in the service's "
+                "region (VPC Lattice has no fallback certificate for custom names)"
+            )
+        if self.protocol == "HTTP" and self.certificate_arn:
+            raise ValueError("certificateArn is for HTTPS; remove it or set protocol: HTTPS")
+        if self.weights.canary and self.canary is None:
+            raise ValueError("weights.canary is above 0 but there is no canary target group; add canary or set it to 0")
+        if self.canary is None and any(r.to == "canary" for r in self.rules):
+            raise ValueError("a rule sends traffic to the canary, but there is no canary target group")
+        _unique([r.priority for r in self.rules], "rules[].priority")
+        if self.tenants is not None:
+            _unique(list(self.tenants), "tenants")
+        return self
+
+
 class StackConfigBase(Strict):
     """What every stack kind has: a name prefix (the loader fills its default in), the expected account, tags."""
 
@@ -401,6 +597,7 @@ class OwnerConfig(StackConfigBase):
     tenants: list[Tenant] = Field(min_length=1)
     access_window: AccessWindow
     audit: Audit = Audit()
+    services: list[SharedService] = Field(default_factory=list, max_length=50)
     external_ids: dict[str, ExternalId]
 
     @model_validator(mode="after")
@@ -425,6 +622,20 @@ class OwnerConfig(StackConfigBase):
                 "account with no role and no DB user is a typo or an over-share. Correct the ID, or add the account "
                 "to tenants first"
             )
+        _unique([s.name for s in self.services], "services[].name")
+        for i, service in enumerate(self.services):
+            strangers = sorted(set(service.tenants or ()) - names)
+            if strangers:
+                raise ValueError(
+                    f"services[{i}].tenants names {', '.join(strangers)}, which {'is' if len(strangers) == 1 else 'are'} "
+                    "not in tenants; correct the name or add the tenant"
+                )
+        most = max((len(self.services_of(t.name)) for t in self.tenants), default=0)
+        if len(self.tags) + 4 + most > 50:
+            raise ValueError(
+                f"tags: {len(self.tags)} stack tags, 4 of this project's and one per allowed service ({most}) exceed "
+                "IAM's 50 tags per role (not adjustable); use fewer tags"
+            )
         unknown = sorted(set(self.external_ids) - names)
         if unknown:
             raise ValueError(f"externalIds names tenant(s) not in tenants: {', '.join(unknown)}; remove them")
@@ -433,6 +644,14 @@ class OwnerConfig(StackConfigBase):
     @property
     def deletion_protected(self) -> bool:
         return self.profile == "production"
+
+    def services_of_tenants(self, service: str) -> list[str]:
+        """The tenants that may invoke `service`."""
+        return [t.name for t in self.tenants if service in self.services_of(t.name)]
+
+    def services_of(self, tenant: str) -> list[str]:
+        """The services `tenant` may invoke."""
+        return [s.name for s in self.services if s.tenants is None or tenant in s.tenants]
 
     @property
     def creates_audit_key(self) -> bool:

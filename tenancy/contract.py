@@ -4,6 +4,7 @@ Bump CONTRACT_VERSION when a field is added that tenants need, or one is removed
 refuse a version they don't know, saying which side runs the older release.
 
 Versions: 1 — the first release. 2 — adds `resource_gateway_az_ids` (tenants check their subnets against it).
+3 — adds `services` (the shared HTTP services and who may call them).
 """
 
 from __future__ import annotations
@@ -13,7 +14,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-CONTRACT_VERSION = "2"
+CONTRACT_VERSION = "3"
+
+
+class SharedServiceContract(BaseModel):
+    """One shared HTTP service as tenants see it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    dns_name: str
+    port: int
+    arn: str
+    tenants: list[str]
 
 
 class OwnerContract(BaseModel):
@@ -41,6 +53,8 @@ class OwnerContract(BaseModel):
     # Availability Zone IDs (e.g. euw1-az1) of the resource gateway's subnets: a tenant endpoint gets network
     # interfaces only in these. IDs, not names: AZ names map differently in each account.
     resource_gateway_az_ids: list[str]
+    # Shared HTTP services by name: {"dns_name", "port", "arn", "tenants"} (tenants: who may invoke it).
+    services: dict[str, SharedServiceContract]
     # Per tenant, keyed by tenant name.
     tenant_account_ids: dict[str, str]
     tenant_role_arns: dict[str, str]

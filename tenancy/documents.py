@@ -10,12 +10,15 @@ import json
 from datetime import datetime
 from typing import Any
 
+from tenancy.naming import service_tag
+
 Document = dict[str, Any]
 
 VERSION = "2012-10-17"
 AUTH_POLICY_MAX_BYTES = 10 * 1024  # VPC Lattice auth policy quota, not adjustable
 
 TEAM_TAG = "Team"
+SERVICE_TAG_VALUE = "invoke"
 TENANT_ACCOUNT_TAG = "TenantAccount"
 
 
@@ -89,31 +92,121 @@ def tenant_access_policy(
     service_network_arn: str,
     db_resource_id: str,
     db_user: str,
+    service_arns: list[str],
 ) -> Document:
     """What a tenant role may do: invoke services of this network from its own account's VPCs, and connect to the
     DB as its own user. `SourceVpcOwnerAccount` and `ServiceNetworkArn` are condition keys of the Invoke action, so
     they hold in an identity policy (Service Authorization Reference, Amazon VPC Lattice Services)."""
+    connect = {
+        "Sid": "ConnectAsOwnDatabaseUser",
+        "Effect": "Allow",
+        "Action": "rds-db:connect",
+        "Resource": f"arn:{partition}:rds-db:{region}:{owner_account_id}:dbuser:{db_resource_id}/{db_user}",
+    }
+    if not service_arns:
+        return {"Version": VERSION, "Statement": [connect]}
+    invoke = {
+        "Sid": "InvokeItsServicesOfTheSharedNetworkFromOwnVpcs",
+        "Effect": "Allow",
+        "Action": "vpc-lattice-svcs:Invoke",
+        # The service, and every path of it (Invoke is authorized on `<service ARN>/<path>`).
+        "Resource": [arn for service in sorted(service_arns) for arn in (service, f"{service}/*")],
+        "Condition": {
+            "ArnEquals": {"vpc-lattice-svcs:ServiceNetworkArn": service_network_arn},
+            "StringEquals": {"vpc-lattice-svcs:SourceVpcOwnerAccount": tenant_account_id},
+        },
+    }
+    return {"Version": VERSION, "Statement": [invoke, connect]}
+
+
+def service_auth_policy(*, partition: str, owner_account_id: str, role_path: str, service_name: str) -> Document:
+    """Who may invoke one shared service: a tenant role of this stack that carries the service's tag.
+
+    The same size for any number of tenants (a tag names the allowed ones, set on their roles by this stack, and
+    session tags can't replace it: the roles' trust policies don't allow sts:TagSession). The network's auth policy
+    (role path, window) and the role's identity policy (own VPCs, its services) must allow too.
+    """
     return {
         "Version": VERSION,
         "Statement": [
             {
-                "Sid": "InvokeServicesOfTheSharedNetworkFromOwnVpcs",
+                "Sid": "TenantRolesAllowedForThisService",
                 "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{owner_account_id}:root"},
                 "Action": "vpc-lattice-svcs:Invoke",
-                "Resource": f"arn:{partition}:vpc-lattice:{region}:*:service/*",
+                "Resource": "*",
                 "Condition": {
-                    "ArnEquals": {"vpc-lattice-svcs:ServiceNetworkArn": service_network_arn},
-                    "StringEquals": {"vpc-lattice-svcs:SourceVpcOwnerAccount": tenant_account_id},
+                    "ArnLike": {"aws:PrincipalArn": f"arn:{partition}:iam::{owner_account_id}:role{role_path}*"},
+                    "StringEquals": {
+                        "aws:PrincipalAccount": owner_account_id,
+                        f"aws:PrincipalTag/{service_tag(service_name)}": SERVICE_TAG_VALUE,
+                    },
                 },
-            },
-            {
-                "Sid": "ConnectAsOwnDatabaseUser",
-                "Effect": "Allow",
-                "Action": "rds-db:connect",
-                "Resource": f"arn:{partition}:rds-db:{region}:{owner_account_id}:dbuser:{db_resource_id}/{db_user}",
-            },
+            }
         ],
     }
+
+
+def rollback_trust_policy() -> Document:
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "LambdaRunsTheRollback",
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+
+
+def rollback_policy(
+    *,
+    partition: str,
+    region: str,
+    account_id: str,
+    listener_arns: list[str],
+    rule_arns: list[str],
+    record_prefix: str,
+    topic_arn: str,
+    log_group: str,
+) -> Document:
+    """What the rollback function may do: read and set the weights of the listeners and rules it guards, record the
+    rollback, notify, and log. Nothing else, and on nothing else."""
+    statements: list[Document] = [
+        {
+            "Sid": "GuardedListeners",
+            "Effect": "Allow",
+            "Action": ["vpc-lattice:GetListener", "vpc-lattice:UpdateListener"],
+            "Resource": sorted(listener_arns),
+        }
+    ]
+    if rule_arns:
+        statements.append(
+            {
+                "Sid": "GuardedRules",
+                "Effect": "Allow",
+                "Action": ["vpc-lattice:GetRule", "vpc-lattice:UpdateRule"],
+                "Resource": sorted(rule_arns),
+            }
+        )
+    statements += [
+        {
+            "Sid": "RecordTheRollback",
+            "Effect": "Allow",
+            "Action": "ssm:PutParameter",
+            "Resource": f"arn:{partition}:ssm:{region}:{account_id}:parameter{record_prefix}*",
+        },
+        {"Sid": "Notify", "Effect": "Allow", "Action": "sns:Publish", "Resource": topic_arn},
+        {
+            "Sid": "OwnLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": f"arn:{partition}:logs:{region}:{account_id}:log-group:{log_group}:*",
+        },
+    ]
+    return {"Version": VERSION, "Statement": statements}
 
 
 def trail_arn(*, partition: str, region: str, account_id: str, trail_name: str) -> str:

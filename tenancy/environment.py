@@ -5,6 +5,7 @@ The lookups are thin; the checks on what they return are plain functions, tested
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -246,6 +247,43 @@ def tenant_problems(config, contract, subnets: list[SubnetFacts]) -> tuple[list[
         zone_problems, warnings = zone_overlap(f"{ns}:network.subnetIds", subnets, contract.resource_gateway_az_ids)
         problems += zone_problems
     return problems, warnings
+
+
+def rollback_records(prefix: str) -> dict[str, dict[str, Any]]:
+    """The automated rollbacks the canary rollback function recorded, by service (read-only: ssm:GetParametersByPath).
+
+    A lookup that lists, so an account with no record (or no rollback yet) answers with nothing, never an error.
+    """
+    found = aws.ssm.get_parameters_by_path(path=prefix.rstrip("/"), recursive=False)
+    records: dict[str, dict[str, Any]] = {}
+    for name, value in zip(found.names, found.values, strict=False):
+        try:
+            record = json.loads(value)
+        except json.JSONDecodeError:
+            record = {"rollbackId": value}
+        records[name.rsplit("/", 1)[-1]] = record if isinstance(record, dict) else {"rollbackId": str(record)}
+    return records
+
+
+def canary_holds(services, records: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Service name → why its canary is held at weight 0: a recorded rollback the config has not acknowledged.
+
+    After a rollback the live weights differ from the config; without this the next `pulumi up` would quietly send
+    traffic back to the canary. Acknowledging the rollback's ID in `services[].acknowledgedRollback` lifts the hold.
+    """
+    holds = {}
+    for i, service in enumerate(services):
+        record = records.get(service.name)
+        if service.canary is None or not record or record.get("rollbackId") == service.acknowledged_rollback:
+            continue
+        rollback_id = record.get("rollbackId", "?")
+        holds[service.name] = (
+            f"service {service.name}: the canary was rolled back automatically ({record.get('alarm', 'an alarm')} at "
+            f"{record.get('at', '?')}), so it is held at weight 0 and its rules go to stable. After fixing the canary, "
+            f'try again with lattice-tenancy:services[{i}].acknowledgedRollback: "{rollback_id}" and '
+            "`pulumi up --refresh`"
+        )
+    return holds
 
 
 def read_stack_outputs(stack_name: str) -> dict:

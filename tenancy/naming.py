@@ -127,3 +127,41 @@ def connectable_dns_name(
         if resource_arn == resource_configuration_arn and dns_name:
             return dns_name
     return None
+
+
+def service(prefix: str, name: str) -> str:
+    return f"{prefix}-{name}"  # 24 + 1 + 15 ≤ 40 (VPC Lattice service names)
+
+
+def target_group(prefix: str, service_name: str, which: str) -> str:
+    return f"{prefix}-{service_name}-{which}"  # ≤ 128, unique in the account
+
+
+def listener(service_name: str, protocol: str) -> str:
+    return f"{service_name}-{protocol.lower()}"  # 3-63, not "listener-…"
+
+
+def listener_rule(service_name: str, priority: int) -> str:
+    return f"{service_name}-p{priority}"  # 3-63, not "rule-…"
+
+
+def canary_alarm(prefix: str, service_name: str, what: str) -> str:
+    return f"{prefix}-{service_name}-canary-{what}"
+
+
+def rollback_function(prefix: str) -> str:
+    return f"{prefix}-canary-rollback"  # ≤ 64 (Lambda), also the role's and log group's name
+
+
+def rollback_log_group(prefix: str) -> str:
+    return f"/aws/lambda/{rollback_function(prefix)}"
+
+
+def rollback_record_prefix(prefix: str) -> str:
+    """The SSM parameter path the rollback function records rollbacks under (one parameter per service)."""
+    return f"/lattice-tenancy/{prefix}/rollback/"
+
+
+def service_tag(service_name: str) -> str:
+    """The tag key on a tenant role that a service's auth policy requires (value "invoke")."""
+    return f"lattice-service-{service_name}"

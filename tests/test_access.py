@@ -27,17 +27,22 @@ def test_every_tenant_is_analysed_and_nothing_is_unexpected(report):
     assert [a.tenant for a in report] == ["tenant-a", "tenant-b"]
     assert access.problems(report) == []
     for a in report:
-        assert len(a.services) >= 7 and len(a.database) >= 4 and len(a.trust) >= 6
+        assert len(a.database) >= 4 and len(a.trust) >= 6
+    allowed, refused = report  # tenant-a may call orders; tenant-b may not
+    assert len(allowed.services) >= 7
+    assert [(c.what, c.actual) for c in refused.services] == [
+        ("invoke orders (not allowed for tenant-b) from its own VPC", "implicit-deny")
+    ]
 
 
 def test_services_only_from_the_tenants_own_account_inside_the_window(report):
     a = next(x for x in report if x.tenant == "tenant-a")
     allowed = [c.what for c in a.services if c.actual == "allow"]
-    assert allowed == ["invoke from a VPC of account 222222222222"]
+    assert allowed == ["invoke orders from a VPC of account 222222222222"]
     denied = {c.what for c in a.services if c.actual != "allow"}
-    assert "invoke from a VPC of account 333333333333" in denied  # tenant B's VPC
-    assert "invoke from a VPC of account 111111111111" in denied  # the owner's VPC
-    assert "invoke unsigned (anonymous)" in denied
+    assert "invoke orders from a VPC of account 333333333333" in denied  # tenant B's VPC
+    assert "invoke orders from a VPC of account 111111111111" in denied  # the owner's VPC
+    assert "invoke orders unsigned (anonymous)" in denied
 
 
 def test_database_user_and_trust_are_per_tenant(report):
@@ -82,7 +87,8 @@ def test_a_role_policy_without_the_source_account_condition_is_caught(plans):
 
     found = access.problems(access.analyse(_owner_with(plans, "aws:iam/rolePolicy:RolePolicy", loosen), plans[1:]))
     assert any(
-        "tenant-a: invoke from a VPC of account 333333333333: expected implicit-deny, got allow" in p for p in found
+        "tenant-a: invoke orders from a VPC of account 333333333333: expected implicit-deny, got allow" in p
+        for p in found
     )
 
 
@@ -95,7 +101,46 @@ def test_an_auth_policy_without_the_role_path_condition_is_caught(plans):
     found = access.problems(
         access.analyse(_owner_with(plans, "aws:vpclattice/authPolicy:AuthPolicy", loosen), plans[1:])
     )
-    assert any("tenant-a: invoke as a non-tenant role with the same tags: expected implicit-deny" in p for p in found)
+    assert any(
+        "tenant-a: invoke orders as a non-tenant role with the same tags: expected implicit-deny" in p for p in found
+    )
+
+
+def test_a_role_policy_for_every_service_is_still_refused_by_the_services_own_auth_policy(plans):
+    def widen(r):
+        document = json.loads(r.inputs["policy"])
+        if r.inputs["role"].endswith("tenant-b"):  # tenant-b may call no service; give its role every one
+            document["Statement"].insert(0, {"Effect": "Allow", "Action": "vpc-lattice-svcs:Invoke", "Resource": "*"})
+        r.inputs["policy"] = json.dumps(document)
+
+    report = access.analyse(_owner_with(plans, "aws:iam/rolePolicy:RolePolicy", widen), plans[1:])
+    assert access.problems(report) == []  # the service's auth policy requires the service's tag on the role
+    (refused,) = [c for c in report[1].services]
+    assert refused.actual == "implicit-deny"
+
+
+def test_a_service_auth_policy_without_its_tag_condition_is_caught(plans):
+    def loosen(r):
+        document = json.loads(r.inputs["policy"])
+        conditions = document["Statement"][0]["Condition"]["StringEquals"]
+        for key in [k for k in conditions if k.startswith("aws:PrincipalTag/")]:
+            del conditions[key]
+        r.inputs["policy"] = json.dumps(document)
+
+    def widen(r):
+        document = json.loads(r.inputs["policy"])
+        if r.inputs["role"].endswith("tenant-b"):
+            document["Statement"].insert(0, {"Effect": "Allow", "Action": "vpc-lattice-svcs:Invoke", "Resource": "*"})
+        r.inputs["policy"] = json.dumps(document)
+
+    owner = _owner_with(plans, "aws:iam/rolePolicy:RolePolicy", widen)
+    for r in owner.result.registrations:
+        if r.type == "aws:vpclattice/authPolicy:AuthPolicy" and "lattice-service-" in r.inputs["policy"]:
+            loosen(r)
+    found = access.problems(access.analyse(owner, plans[1:]))
+    assert found == [
+        "tenant-b: invoke orders (not allowed for tenant-b) from its own VPC: expected implicit-deny, got allow"
+    ]
 
 
 def test_a_role_policy_granting_every_db_user_is_caught(plans):
@@ -164,6 +209,7 @@ def test_property_only_a_tenant_role_from_its_own_accounts_vpcs_in_the_window_is
         arn, identity = f"arn:aws:iam::{OWNER}:role{PATH}acme-{name}", documents.tenant_access_policy(
             partition="aws", region="eu-west-1", owner_account_id=OWNER, tenant_account_id=tenant_accounts[name],
             service_network_arn=NETWORK, db_resource_id="db-X", db_user=name,
+            service_arns=[f"arn:aws:vpc-lattice:eu-west-1:{OWNER}:service/svc-0123456789abcdef0"],
         )  # fmt: skip
     elif name == "other-stack":  # a role of another stack's tenant path, with an administrator's identity policy
         arn, identity = f"arn:aws:iam::{OWNER}:role{naming.role_path('other')}x", ADMIN

@@ -105,6 +105,8 @@ def test_auth_exports_one_role_arn_per_tenant_under_the_tenant_path():
                     "notAfter": datetime(2027, 1, 1, tzinfo=timezone.utc),
                 }
             ),
+            service_arns={},
+            allowed_services={"t-one": [], "t-two": []},
             tags={},
         ),
     )

@@ -62,6 +62,7 @@ def condition_holds(operator: str, key: str, expected, context: dict) -> bool:
 
 
 NETWORK = "arn:aws:vpc-lattice:eu-west-1:111111111111:servicenetwork/sn-1"
+SERVICE = "arn:aws:vpc-lattice:eu-west-1:111111111111:service/svc-1"
 
 
 def access_policy(tenant_account: str = TENANT_A, db_user: str = "tenant_a") -> dict:
@@ -73,6 +74,7 @@ def access_policy(tenant_account: str = TENANT_A, db_user: str = "tenant_a") -> 
         service_network_arn=NETWORK,
         db_resource_id="db-ABC",
         db_user=db_user,
+        service_arns=[SERVICE],
     )
 
 

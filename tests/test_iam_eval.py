@@ -1117,6 +1117,7 @@ def test_this_projects_policies_admit_exactly_tenant_roles_from_their_own_vpcs()
         service_network_arn=network,
         db_resource_id="db-X",
         db_user="tenant_a",
+        service_arns=[SERVICE],
     )
     role = f"arn:aws:iam::{OWNER}:role{naming.role_path('acme-db')}acme-db-tenant-a"
 

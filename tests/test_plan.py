@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from tenancy.contract import CONTRACT_VERSION
 from tooling import access, diagram, estimate, plan, stackfiles
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +45,7 @@ def test_json_is_complete_and_stable_byte_for_byte(plans):
         resource
     )
     assert resource["inputs"]["storageEncrypted"] is True and resource["options"]["protect"] is True
-    assert owner["exports"]["contract_version"] == "2"
+    assert owner["exports"]["contract_version"] == CONTRACT_VERSION
     assert document["estimate"]["totalSeconds"] > 0
 
 

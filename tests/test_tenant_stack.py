@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tenancy import environment
+from tenancy.contract import CONTRACT_VERSION
 from tests.conftest import REGION, SECRET_KEYS, as_pulumi_config, owner_values, run_owner
 from tooling.aws_standin import OfflineAws, SubnetFact, VpcFact
 from tooling.mock_engine import ProgramError, run_program
@@ -223,12 +224,12 @@ def test_unknown_tenant_says_to_ask_the_owner(values, owner):
 def test_an_owner_on_the_previous_release_is_told_to_upgrade(values, owner):
     release_1 = {k: v for k, v in owner.items() if k != "resource_gateway_az_ids"} | {"contract_version": "1"}
     message = program_error(values, release_1)
-    assert "contract version '1'" in message and "reads version '2'" in message
+    assert "contract version '1'" in message and f"reads version '{CONTRACT_VERSION}'" in message
     assert "the owner runs an older lattice-tenancy release" in message and "upgrade" in message
 
 
 def test_an_owner_on_a_newer_release_tells_the_tenant_to_update(values, owner):
-    message = program_error(values, {**owner, "contract_version": "3"})
+    message = program_error(values, {**owner, "contract_version": str(int(CONTRACT_VERSION) + 1)})
     assert "this checkout is older than the owner's release" in message
 
 

@@ -99,7 +99,7 @@ def _caller(role: Registration, role_arn: str, owner_account: str) -> dict[str, 
 
 def _invoke(
     identity: list[dict],
-    auth_policy: dict,
+    auth_policies: list[dict],
     service: str,
     network_arn: str,
     source_account: str,
@@ -107,7 +107,8 @@ def _invoke(
     context: dict[str, str],
     principal: str | None,
 ) -> str:
-    """The VPC Lattice decision for one Invoke request: identity (none when unsigned) AND auth policy."""
+    """The VPC Lattice decision for one Invoke request: identity (none when unsigned) AND every auth policy (the
+    network's and the service's)."""
     request = Request(
         action="vpc-lattice-svcs:Invoke",
         resource=service,
@@ -120,7 +121,7 @@ def _invoke(
         },
     )
     return lattice_decision(
-        identity_policies=identity if principal else [], auth_policies=[auth_policy], request=request
+        identity_policies=identity if principal else [], auth_policies=auth_policies, request=request
     )
 
 
@@ -130,8 +131,13 @@ def analyse(owner: Any, tenants: list[Any]) -> list[TenantAccess]:
     exports = owner.result.exports
     owner_account, region = exports["owner_account_id"], exports["region"]
     network_arn = exports["service_network_arn"]
-    auth_policy = _json(_of_type(resources, "aws:vpclattice/authPolicy:AuthPolicy")[0].inputs["policy"])
+    auth_policies = {
+        r.inputs["resourceIdentifier"]: _json(r.inputs["policy"])
+        for r in _of_type(resources, "aws:vpclattice/authPolicy:AuthPolicy")
+    }
+    auth_policy = auth_policies[exports["service_network_id"]]
     not_before, not_after = _window(auth_policy)
+    services = exports.get("services") or {}
     roles = {r.inputs["name"]: r for r in _of_type(resources, "aws:iam/role:Role")}
     role_policies = {
         r.inputs["role"]: _json(r.inputs["policy"]) for r in _of_type(resources, "aws:iam/rolePolicy:RolePolicy")
@@ -139,7 +145,6 @@ def analyse(owner: Any, tenants: list[Any]) -> list[TenantAccess]:
     accounts = exports["tenant_account_ids"]
     users = exports["tenant_db_users"]
     role_arns = exports["tenant_role_arns"]
-    service = f"arn:aws:vpc-lattice:{region}:{owner_account}:service/svc-0offline0000000000/orders"
     db_user_arn = "arn:aws:rds-db:{region}:{account}:dbuser:{resource}/{user}".format
     external_ids = {
         name: _json(roles[arn.rsplit("/", 1)[-1]].inputs["assumeRolePolicy"])["Statement"][0]["Condition"][
@@ -157,23 +162,35 @@ def analyse(owner: Any, tenants: list[Any]) -> list[TenantAccess]:
         access.window = (not_before, not_after)
         caller = _caller(role, role_arn, owner_account)
 
-        def invoke(source: str, when: str, context: dict[str, str], principal: str | None, *, policies=identity) -> str:
-            return _invoke(policies, auth_policy, service, network_arn, source, when, context, principal)
-
         inside = _at(not_before, 3600)
         compared = others(sorted(accounts), name)
-        for source in sorted({accounts[n] for n in [name, *compared]} | {owner_account, STRANGER_ACCOUNT}):
-            expected = "allow" if source == accounts[name] else "implicit-deny"
-            actual = invoke(source, inside, caller, role_arn)
-            access.services.append(Check(f"invoke from a VPC of account {source}", expected, actual))
-        for label, when in (("1 s before the window", _at(not_before, -1)), ("at the window's end", not_after)):
-            actual = invoke(accounts[name], when, caller, role_arn)
-            access.services.append(Check(f"invoke from its own VPC {label}", "implicit-deny", actual))
-        impostor = f"arn:aws:iam::{owner_account}:role/admin"
-        actual = invoke(accounts[name], inside, {**caller, "aws:PrincipalArn": impostor}, impostor)
-        access.services.append(Check("invoke as a non-tenant role with the same tags", "implicit-deny", actual))
-        actual = invoke(accounts[name], inside, {"aws:PrincipalType": "Anonymous"}, None)
-        access.services.append(Check("invoke unsigned (anonymous)", "implicit-deny", actual))
+        for service_name, service in sorted(services.items()):
+            policies = [auth_policy, auth_policies[service["arn"]]]
+            target = f"{service['arn']}/orders"
+
+            def invoke(source: str, when: str, context: dict[str, str], principal: str | None) -> str:
+                return _invoke(identity, policies, target, network_arn, source, when, context, principal)  # noqa: B023
+
+            if name not in service["tenants"]:
+                actual = invoke(accounts[name], inside, caller, role_arn)
+                what = f"invoke {service_name} (not allowed for {name}) from its own VPC"
+                access.services.append(Check(what, "implicit-deny", actual))
+                continue
+            for source in sorted({accounts[n] for n in [name, *compared]} | {owner_account, STRANGER_ACCOUNT}):
+                expected = "allow" if source == accounts[name] else "implicit-deny"
+                actual = invoke(source, inside, caller, role_arn)
+                access.services.append(Check(f"invoke {service_name} from a VPC of account {source}", expected, actual))
+            for label, when in (("1 s before the window", _at(not_before, -1)), ("at the window's end", not_after)):
+                actual = invoke(accounts[name], when, caller, role_arn)
+                access.services.append(
+                    Check(f"invoke {service_name} from its own VPC {label}", "implicit-deny", actual)
+                )
+            impostor = f"arn:aws:iam::{owner_account}:role/admin"
+            actual = invoke(accounts[name], inside, {**caller, "aws:PrincipalArn": impostor}, impostor)
+            what = f"invoke {service_name} as a non-tenant role with the same tags"
+            access.services.append(Check(what, "implicit-deny", actual))
+            actual = invoke(accounts[name], inside, {"aws:PrincipalType": "Anonymous"}, None)
+            access.services.append(Check(f"invoke {service_name} unsigned (anonymous)", "implicit-deny", actual))
 
         resource_id = exports.get("database_resource_id", "db-UNKNOWN")
         for other in sorted([name, *compared]):

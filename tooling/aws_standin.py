@@ -74,12 +74,15 @@ class OfflineAws(pulumi_mocks.Mocks):
         stacks: Mapping[str, Mapping[str, Any]] | None = None,
         vpcs: Mapping[str, VpcFact] | None = None,
         quotas: Mapping[tuple[str, str], float] | None = None,
+        parameters: Mapping[str, str] | None = None,
     ) -> None:
         self.account_id = account_id
         # VPC attributes by ID; a VPC not listed has DNS support and host names on (the console's default).
         self.vpcs = dict(vpcs or {})
         # Service Quotas values by (service code, quota code): the defaults unless a test raises one.
         self.quotas = {("vpc", "L-0EA8095F"): 60.0, **(quotas or {})}
+        # SSM parameters by name (the canary rollback records); none unless a test writes one.
+        self.parameters = dict(parameters or {})
         self.region = region
         self.subnets = dict(subnets or {})
         # Other stacks' outputs, by fully qualified name, for StackReference reads.
@@ -136,6 +139,12 @@ class OfflineAws(pulumi_mocks.Mocks):
                 raise Exception(f"NoSuchResourceException: quota {a.get('quotaCode')} is not known offline")
             return {"id": a["quotaCode"], "quotaCode": a["quotaCode"], "serviceCode": a["serviceCode"], "value": value,
                     "defaultValue": value, "adjustable": True, "globalQuota": False}  # fmt: skip
+        if token == "aws:ssm/getParametersByPath:getParametersByPath":
+            prefix = str(a.get("path", "")).rstrip("/") + "/"
+            found = sorted((k, v) for k, v in self.parameters.items() if k.startswith(prefix))
+            return {"id": a.get("path"), "path": a.get("path"), "names": [k for k, _ in found],
+                    "values": [v for _, v in found], "types": ["String" for _ in found],
+                    "arns": [Where(self.account_id, self.region).arn("ssm", f"parameter{k}") for k, _ in found]}  # fmt: skip
         if token == "aws:vpc/getEndpointAssociations:getEndpointAssociations":
             return {
                 "vpcEndpointId": a["vpcEndpointId"],

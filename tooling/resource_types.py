@@ -113,6 +113,47 @@ def _by_id(prefix: str) -> Outputs:
     return outputs
 
 
+def _lattice_service(where: Where, seed: str, name: str, s: State) -> State:
+    svc = fake_id("svc", seed)
+    domain = f"{s.get('name', name)}-{svc.removeprefix('svc-')[:7]}.7d67968.vpc-lattice-svcs.{where.region}.on.aws"
+    return {
+        "id": svc,
+        "arn": where.arn("vpc-lattice", f"service/{svc}"),
+        "dnsEntries": [{"domainName": domain, "hostedZoneId": "Z0OFFLINESVC"}],
+    }
+
+
+def _listener(where: Where, seed: str, name: str, s: State) -> State:
+    listener = fake_id("listener", seed)
+    service = s.get("serviceIdentifier", "svc-unknown")
+    return {
+        "id": f"{service}/{listener}",
+        "listenerId": listener,
+        "arn": where.arn("vpc-lattice", f"service/{service}/listener/{listener}"),
+    }
+
+
+def _listener_rule(where: Where, seed: str, name: str, s: State) -> State:
+    rule = fake_id("rule", seed)
+    service, listener = s.get("serviceIdentifier", "svc-unknown"), s.get("listenerIdentifier", "listener-unknown")
+    return {
+        "id": f"{service}/{listener}/{rule}",
+        "ruleId": rule,
+        "arn": where.arn("vpc-lattice", f"service/{service}/listener/{listener}/rule/{rule}"),
+    }
+
+
+def _named_arn(service: str, resource: str) -> Outputs:
+    """ID and ARN from the physical name (`resource` formatted with it)."""
+
+    def outputs(where: Where, seed: str, name: str, s: State) -> State:
+        physical = s.get("name", name)
+        arn = where.arn(service, resource.format(physical))
+        return {"id": arn if service in ("sns",) else physical, "arn": arn}
+
+    return outputs
+
+
 def _security_group(where: Where, seed: str, name: str, s: State) -> State:
     sg = fake_id("sg", seed)
     return {"id": sg, "arn": where.arn("ec2", f"security-group/{sg}")}
@@ -230,6 +271,37 @@ TYPES: dict[str, ResourceType] = {
         (120, "vpce"),
         _by_id("vpce"),
     ),
+    "aws:vpclattice/service:Service": ResourceType(
+        ("name", "authType", "customDomainName"), "Lattice service", (10, "lattice"), _lattice_service
+    ),
+    "aws:vpclattice/targetGroup:TargetGroup": ResourceType(
+        ("name", "type"), "target group", (10, "lattice"), _lattice("tg", "targetgroup")
+    ),
+    "aws:vpclattice/targetGroupAttachment:TargetGroupAttachment": ResourceType(("target",), seconds=(30, "lattice")),
+    "aws:vpclattice/listener:Listener": ResourceType(
+        ("name", "protocol", "port", "defaultAction"), "listener", (5, "lattice"), _listener
+    ),
+    "aws:vpclattice/listenerRule:ListenerRule": ResourceType(
+        ("priority", "match", "action"), "listener rule", (3, "lattice"), _listener_rule
+    ),
+    "aws:vpclattice/serviceNetworkServiceAssociation:ServiceNetworkServiceAssociation": ResourceType(
+        ("serviceIdentifier",), seconds=(45, "lattice"), outputs=_lattice("snsa", "servicenetworkserviceassociation")
+    ),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ResourceType(
+        ("name", "threshold", "evaluationPeriods"), "alarm", outputs=_named_arn("cloudwatch", "alarm:{}")
+    ),
+    "aws:cloudwatch/eventRule:EventRule": ResourceType(
+        ("name", "eventPattern"), "EventBridge rule", outputs=_named_arn("events", "rule/{}")
+    ),
+    "aws:cloudwatch/eventTarget:EventTarget": ResourceType(("arn",)),
+    "aws:lambda/function:Function": ResourceType(
+        ("name", "runtime", "handler", "reservedConcurrentExecutions"),
+        "Lambda function",
+        (15, "fast"),
+        _named_arn("lambda", "function:{}"),
+    ),
+    "aws:lambda/permission:Permission": ResourceType(("principal", "sourceArn")),
+    "aws:sns/topic:Topic": ResourceType(("name", "kmsMasterKeyId"), "SNS topic", outputs=_named_arn("sns", "{}")),
     "pulumi:pulumi:StackReference": ResourceType(("name",)),
 }
 
