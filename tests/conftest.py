@@ -48,13 +48,19 @@ def as_pulumi_config(values: dict[str, Any], namespace: str = "lattice-tenancy")
 SECRET_KEYS = {"lattice-tenancy:externalIds"}
 
 
-def run_owner(values: dict[str, Any] | None = None, *, account: str = ACCOUNT, stack: str = "owner") -> RunResult:
+def run_owner(
+    values: dict[str, Any] | None = None,
+    *,
+    account: str = ACCOUNT,
+    stack: str = "owner",
+    parameters: dict[str, str] | None = None,
+) -> RunResult:
     values = owner_values() if values is None else values
     return run_program(
         as_pulumi_config(values),
         stack=stack,
         secret_keys=SECRET_KEYS,
-        mocks=OfflineAws(account, REGION, SUBNETS),
+        mocks=OfflineAws(account, REGION, SUBNETS, parameters=parameters),
     )
 
 
