@@ -185,6 +185,13 @@ def test_the_contract_publishes_each_service_and_who_may_call_it(run):
     assert orders["dns_name"].endswith(".vpc-lattice-svcs.eu-west-1.on.aws")
 
 
+def test_the_services_auth_policy_is_the_same_for_any_number_of_tenants(run):
+    policy = by_name(run, "service-orders-auth").inputs["policy"]
+    everyone = run_owner(with_services({k: v for k, v in ORDERS.items() if k != "tenants"}))
+    assert by_name(everyone, "service-orders-auth").inputs["policy"] == policy
+    assert len(policy.encode()) < 10 * 1024 // 10  # a tenth of the 10 KB quota, whatever the tenants
+
+
 def test_a_stack_without_a_canary_has_no_alarms_and_no_rollback_path():
     stable_only = {k: v for k, v in ORDERS.items() if k not in ("canary", "weights", "rules")}
     run = run_owner(with_services(stable_only))
@@ -208,6 +215,11 @@ def test_after_a_rollback_the_canary_is_held_at_zero_until_acknowledged():
     message = held.exports["service_rollbacks"]["orders"]
     assert "rolled back automatically (acme-db-orders-canary-errors at 2026-12-01T10:00:00Z)" in message
     assert 'services[0].acknowledgedRollback: "evt-1"' in message and "pulumi up --refresh" in message
+
+    from tooling.plan import StackPlan, render_stack
+
+    text = " ".join(render_stack(StackPlan("owner", "owner", ACCOUNT, "eu-west-1", result=held)).split())
+    assert "Canary held: service orders: the canary was rolled back automatically" in text
 
     acknowledged = run_owner(
         with_services({**ORDERS, "acknowledgedRollback": "evt-1"}), parameters={RECORD: ROLLED_BACK}

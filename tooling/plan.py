@@ -204,9 +204,12 @@ def render_stack(plan: StackPlan, width: int = 120) -> str:
     if scope:
         out.append("")
         out.extend(textwrap.wrap(f"Sharing scope: {scope}", width, initial_indent="  ", subsequent_indent="    "))
+    for hold in (plan.result.exports.get("service_rollbacks") or {}).values():
+        out.append("")
+        out.extend(textwrap.wrap(f"Canary held: {hold}", width, initial_indent="  ", subsequent_indent="    "))
     out.append("\n  Outputs:")
     for key, value in sorted(plan.result.exports.items()):
-        if value is None or key == "sharing_scope":
+        if value is None or key in ("sharing_scope", "service_rollbacks"):
             continue
         shown = "[secret]" if key in plan.result.secret_exports else _short(value, width - 38)
         out.append(f"    {key:<32} {shown}")
