@@ -67,6 +67,14 @@ PRINCIPAL = "aws:ram/principalAssociation:PrincipalAssociation"
 KMS_KEY = "aws:kms/key:Key"
 KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
 BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
+LISTENER = "aws:vpclattice/listener:Listener"
+LISTENER_RULE = "aws:vpclattice/listenerRule:ListenerRule"
+TARGET_GROUP = "aws:vpclattice/targetGroup:TargetGroup"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+FUNCTION = "aws:lambda/function:Function"
+TOPIC = "aws:sns/topic:Topic"
 
 TAGS = {"ManagedBy": "pulumi/lattice-tenancy", "LatticeTenancyStack": STACK}
 
@@ -419,6 +427,84 @@ def rds_config(kind, definition, refs_instance=False):
     return [instance, res(RCFG, "rcfg", props, refs={"resourceConfigurationDefinition": instance} if refs_instance else None)]  # fmt: skip
 
 
+CANARY_ALARM = "orders-canary-errors"
+ALARM_PATTERN = {
+    "source": ["aws.cloudwatch"],
+    "detail-type": ["CloudWatch Alarm State Change"],
+    "detail": {"alarmName": [CANARY_ALARM], "state": {"value": ["ALARM"]}},
+}
+ROLLBACK_ARN = "arn:aws:lambda:eu-west-1:111111111111:function:orders-rollback"
+
+
+def alarm_pattern(**detail: Any) -> str:
+    return compact(with_(ALARM_PATTERN, detail=with_(ALARM_PATTERN["detail"], **detail)))
+
+
+def canary_stack(*, alarm="queries", release="listener", preview=False, rollback=True, pattern=None, rule=None, target="function"):  # fmt: skip
+    """A service released by weight, stable target group first and canary second, as components/service.py declares
+    it; an alarm on a target group; the rollback path: an EventRule on the alarm, an EventTarget, a Lambda function.
+    `alarm`: "queries" (metricQueries on the canary), "direct" (dimensions on the canary), "stable" (on the stable
+    group only) or None. `release`: the listener's default action forwards by weight, or ("rule") a listener rule does.
+    `preview`: every ID unknown, only dependency edges link. Without `rollback` no EventRule; `pattern` replaces its
+    eventPattern, `rule` adds to its inputs. `target`: "function" (linked by edge), "arn" (the function's ARN only),
+    "elsewhere" (the ARN of a function not in the stack), "topic" (an SNS topic) or None."""
+    ids = {"stable": "tg-stable", "canary": "tg-canary"}
+
+    def tg_id(which: str) -> str:
+        return UNKNOWN_STRING_VALUE if preview else ids[which]
+
+    groups = {w: res(TARGET_GROUP, w, {"name": f"orders-{w}", "type": "LAMBDA"}) for w in ids}
+    weighted = {"targetGroups": [{"targetGroupIdentifier": tg_id("stable"), "weight": 90.0}, {"targetGroupIdentifier": tg_id("canary"), "weight": 10.0}]}  # fmt: skip
+    to_stable = {"targetGroups": [{"targetGroupIdentifier": tg_id("stable"), "weight": 100.0}]}
+    listener_props = {"name": "orders-https", "protocol": "HTTPS", "port": 443.0, "serviceIdentifier": "svc-1"}
+    out = [res(SERVICE, "svc", {"name": "orders", "authType": "AWS_IAM"}), *groups.values()]
+    if release == "listener":
+        out.append(res(LISTENER, "listener", {**listener_props, "defaultAction": {"forwards": [weighted]}}, refs={"defaultAction": list(groups.values())}))  # fmt: skip
+    else:
+        out.append(res(LISTENER, "listener", {**listener_props, "defaultAction": {"forwards": [to_stable]}}, refs={"defaultAction": groups["stable"]}))  # fmt: skip
+        rule_props = {"name": "orders-p10", "priority": 10.0, "listenerIdentifier": "listener-1", "serviceIdentifier": "svc-1", "match": {"httpMatch": {"method": "GET"}}, "action": {"forward": weighted}}  # fmt: skip
+        out.append(res(LISTENER_RULE, "rule-10", rule_props, refs={"action": list(groups.values())}))
+    if alarm is not None:
+        watched = "stable" if alarm == "stable" else "canary"
+        dimensions = {"TargetGroup": tg_id(watched)}
+        props: dict[str, Any] = {"name": CANARY_ALARM, "comparisonOperator": "GreaterThanThreshold", "threshold": 5.0, "evaluationPeriods": 3.0}  # fmt: skip
+        if alarm == "direct":
+            props |= {"namespace": "AWS/VpcLattice", "metricName": "HTTPCode_5XX_Count", "statistic": "Sum", "period": 60.0, "dimensions": dimensions}  # fmt: skip
+            refs = {"dimensions": groups[watched]}
+        else:
+            metric = {"namespace": "AWS/VpcLattice", "metricName": "HTTPCode_5XX_Count", "stat": "Sum", "period": 60.0, "dimensions": dimensions}  # fmt: skip
+            props["metricQueries"] = [{"id": "errors", "metric": metric, "returnData": True}]
+            refs = {"metricQueries": groups[watched]}
+        out.append(res(ALARM, "canary-errors", props, refs=refs))
+    function = res(FUNCTION, "rollback-function", {"name": "orders-rollback", "runtime": "python3.12", "handler": "handler.handle", "role": "arn:aws:iam::111111111111:role/service-role/orders-rollback"})  # fmt: skip
+    topic = res(TOPIC, "rollback-topic", {"name": "orders-rollback"})
+    out += [function, topic]
+    if rollback:
+        event_rule = res(EVENT_RULE, "rollback-alarms", {"name": "orders-rollback", "eventPattern": pattern or compact(ALARM_PATTERN), **(rule or {})})  # fmt: skip
+        out.append(event_rule)
+        arn, edge = {
+            "function": (UNKNOWN_STRING_VALUE if preview else ROLLBACK_ARN, function),
+            "arn": (ROLLBACK_ARN, None),
+            "elsewhere": ("arn:aws:lambda:eu-west-1:111111111111:function:other-rollback", None),
+            "topic": ("arn:aws:sns:eu-west-1:111111111111:orders-rollback", topic),
+        }.get(target, (None, None))
+        if arn is not None:
+            refs = {"rule": event_rule, **({"arn": edge} if edge else {})}
+            out.append(res(EVENT_TARGET, "rollback-target", {"rule": "orders-rollback", "arn": arn}, refs=refs))
+    return out
+
+
+def lattice_identity(*statements: dict) -> dict[str, Any]:
+    return {"name": "canary-rollback", "role": "orders-rollback", "policy": identity(*statements)}
+
+
+LISTENER_ARN = (
+    "arn:aws:vpc-lattice:eu-west-1:111111111111:service/svc-0123456789abcdef0/listener/listener-0123456789abcdef0"
+)
+GUARDED_LISTENERS = {"Sid": "GuardedListeners", "Effect": "Allow", "Action": ["vpc-lattice:GetListener", "vpc-lattice:UpdateListener"], "Resource": [LISTENER_ARN]}  # fmt: skip
+GUARDED_RULES = {"Sid": "GuardedRules", "Effect": "Allow", "Action": ["vpc-lattice:GetRule", "vpc-lattice:UpdateRule"], "Resource": [f"{LISTENER_ARN}/rule/rule-0123456789abcdef0"]}  # fmt: skip
+
+
 # --- the cases ---------------------------------------------------------------------------------------------------
 
 
@@ -690,16 +776,35 @@ CASES = [
     Case("iam-service-trust-source-conditions", "RDS monitoring for any database", one(ROLE, with_(TRAIL_LOGS_ROLE, assumeRolePolicy=trust(with_(MONITORING_TRUST, Condition={"ArnLike": {"aws:SourceArn": "arn:aws:rds:*:*:db:*"}})))), "lets monitoring.rds.amazonaws.com assume the role without"),
     Case("iam-service-trust-source-conditions", "only if the key exists", one(ROLE, with_(TRAIL_LOGS_ROLE, assumeRolePolicy=trust(with_(MONITORING_TRUST, Condition={"StringEqualsIfExists": {"aws:SourceAccount": "111111111111"}})))), "lets monitoring.rds.amazonaws.com assume"),
     Case("iam-service-trust-source-conditions", "a configured service", one(ROLE, with_(TRAIL_LOGS_ROLE, assumeRolePolicy=trust({"Effect": "Allow", "Principal": {"Service": ["ec2.amazonaws.com"]}, "Action": "sts:AssumeRole"}))), "lets ec2.amazonaws.com assume", {"servicePrincipals": ["ec2.amazonaws.com"]}),
+    Case("iam-lattice-routing-scoped", "named listener and rule ARNs", one(ROLE_POLICY, lattice_identity(GUARDED_LISTENERS, GUARDED_RULES)), None),
+    Case("iam-lattice-routing-scoped", "every rule of a named listener", one(ROLE_POLICY, lattice_identity(with_(GUARDED_RULES, Resource=f"{LISTENER_ARN}/rule/*"))), None),
+    Case("iam-lattice-routing-scoped", "reading listeners anywhere", one(ROLE_POLICY, lattice_identity({"Effect": "Allow", "Action": ["vpc-lattice:GetListener", "vpc-lattice:List*"], "Resource": "*"})), None),
+    Case("iam-lattice-routing-scoped", "denying updates everywhere", one(ROLE_POLICY, lattice_identity({"Effect": "Deny", "Action": "vpc-lattice:UpdateListener", "Resource": "*"})), None),
+    Case("iam-lattice-routing-scoped", "UpdateListener on *", one(ROLE_POLICY, lattice_identity(with_(GUARDED_LISTENERS, Resource="*"))), "policy statement 'GuardedListeners' allows vpc-lattice:UpdateListener on Resource \"*\""),
+    Case("iam-lattice-routing-scoped", "vpc-lattice:* on *", one(ROLE_POLICY, lattice_identity({"Sid": "All", "Effect": "Allow", "Action": "vpc-lattice:*", "Resource": ["*"]})), "'All' allows vpc-lattice:UpdateListener, vpc-lattice:UpdateRule, vpc-lattice:BatchUpdateRule on Resource \"*\""),
+    Case("iam-lattice-routing-scoped", "BatchUpdateRule by Update*", one(IAM_POLICY, {"policy": identity({"Effect": "Allow", "Action": "vpc-lattice:*Update*", "Resource": "*"})}), "allows vpc-lattice:UpdateListener, vpc-lattice:UpdateRule, vpc-lattice:BatchUpdateRule on Resource"),
+    Case("iam-lattice-routing-scoped", "every listener of every service", one(ROLE_POLICY, lattice_identity(with_(GUARDED_LISTENERS, Resource="arn:aws:vpc-lattice:eu-west-1:111111111111:service/*/listener/*"))), "which reach(es) listeners or rules beyond named ones"),
+    Case("iam-lattice-routing-scoped", "every Lattice resource of the account", one(ROLE_POLICY, lattice_identity(with_(GUARDED_RULES, Resource="arn:aws:vpc-lattice:eu-west-1:111111111111:*"))), "allows vpc-lattice:UpdateRule on arn:aws:vpc-lattice:eu-west-1:111111111111:*"),
+    Case("iam-lattice-routing-scoped", "NotResource", one(ROLE_POLICY, lattice_identity(with_(GUARDED_LISTENERS, Resource=DROP, NotResource=LISTENER_ARN))), "allows vpc-lattice:UpdateListener with NotResource"),
+    Case("iam-lattice-routing-scoped", "role inline policy", one(ROLE, with_(ROLE_OK, inlinePolicies=[{"name": "x", "policy": identity(with_(GUARDED_RULES, Resource="*"))}])), "inlinePolicies[0] statement 'GuardedRules' allows vpc-lattice:UpdateRule on Resource"),
     # VPC Lattice ------------------------------------------------------------------------------------------------
     Case("lattice-service-network-iam-auth", "AWS_IAM", one(SN, {"name": "sn", "authType": "AWS_IAM"}), None),
     Case("lattice-service-network-iam-auth", "NONE", one(SN, {"name": "sn", "authType": "NONE"}), "authType is 'NONE'"),
     Case("lattice-service-network-iam-auth", "unset (default NONE)", one(SN, {"name": "sn"}), "authType is 'not set'"),
+    Case("lattice-service-iam-auth", "AWS_IAM", one(SERVICE, {"name": "orders", "authType": "AWS_IAM"}), None),
+    Case("lattice-service-iam-auth", "NONE", one(SERVICE, {"name": "orders", "authType": "NONE"}), "authType is 'NONE'"),
+    Case("lattice-service-iam-auth", "unset (default NONE)", one(SERVICE, {"name": "orders"}), "authType is 'not set'"),
+    Case("lattice-service-iam-auth", "a service network is not a service", one(SN, {"name": "sn", "authType": "NONE"}), None),
     Case("lattice-auth-policy-attached", "attached", [sn := res(SN, "sn", {"authType": "AWS_IAM"}), res(AUTH, "auth", auth(AUTH_STATEMENT), refs={"resourceIdentifier": sn})], None),
     Case("lattice-auth-policy-attached", "attached by literal ID", [res(SN, "sn", {"authType": "AWS_IAM", "id": "sn-1"}), res(AUTH, "auth", auth(AUTH_STATEMENT))], None),
     Case("lattice-auth-policy-attached", "none", [res(SN, "sn", {"authType": "AWS_IAM"})], "service network 'sn' uses AWS_IAM but has no AuthPolicy"),
     Case("lattice-auth-policy-attached", "for another network", [sn, res(SN, "sn2", {"authType": "AWS_IAM"}), res(AUTH, "auth", auth(AUTH_STATEMENT), refs={"resourceIdentifier": sn})], "service network 'sn2'"),
     Case("lattice-auth-policy-attached", "service without", [res(SERVICE, "svc", {"authType": "AWS_IAM"})], "service 'svc' uses AWS_IAM"),
     Case("lattice-auth-policy-attached", "auth type NONE needs none", [res(SN, "sn", {"authType": "NONE"})], None),
+    Case("lattice-auth-policy-attached", "service, by its ARN's dependency edge", [svc := res(SERVICE, "svc", {"name": "orders", "authType": "AWS_IAM"}), res(AUTH, "svc-auth", with_(auth(AUTH_STATEMENT), resourceIdentifier=UNKNOWN_STRING_VALUE), refs={"resourceIdentifier": svc})], None),
+    Case("lattice-auth-policy-attached", "service, by literal ARN", [res(SERVICE, "svc", {"name": "orders", "authType": "AWS_IAM", "arn": "arn:aws:vpc-lattice:eu-west-1:111111111111:service/svc-1"}), res(AUTH, "svc-auth", with_(auth(AUTH_STATEMENT), resourceIdentifier="arn:aws:vpc-lattice:eu-west-1:111111111111:service/svc-1"))], None),
+    Case("lattice-auth-policy-attached", "service, only its network has one", [sn, svc, res(AUTH, "auth", auth(AUTH_STATEMENT), refs={"resourceIdentifier": sn})], "service 'svc' uses AWS_IAM but has no AuthPolicy"),
+    Case("lattice-auth-policy-attached", "service, the policy of another service", [svc, other := res(SERVICE, "svc2", {"name": "billing", "authType": "AWS_IAM"}), res(AUTH, "auth", auth(AUTH_STATEMENT), refs={"resourceIdentifier": other})], "service 'svc' uses AWS_IAM"),
     Case("lattice-auth-policy-conditioned", "conditioned", one(AUTH, auth(AUTH_STATEMENT)), None),
     Case("lattice-auth-policy-conditioned", "unconditioned Allow", one(AUTH, auth(AUTH_STATEMENT, {"Sid": "Owner", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "vpc-lattice-svcs:Invoke", "Resource": "*"})), "'Owner' allow without any condition"),
     Case("lattice-auth-policy-conditioned", "unconditioned Deny", one(AUTH, auth(AUTH_STATEMENT, {"Effect": "Deny", "Principal": "*", "Action": "vpc-lattice-svcs:Invoke", "Resource": "*"})), None),
@@ -729,6 +834,30 @@ CASES = [
     Case("lattice-consumer-security-groups", "service-network endpoint without", one(ENDPOINT, {"vpcEndpointType": "ServiceNetwork", "vpcId": "vpc-1", "securityGroupIds": []}), "securityGroupIds is empty"),
     Case("lattice-consumer-security-groups", "resource endpoint without", one(ENDPOINT, {"vpcEndpointType": "Resource", "vpcId": "vpc-1"}), "securityGroupIds is empty"),
     Case("lattice-consumer-security-groups", "gateway endpoint", one(ENDPOINT, {"vpcEndpointType": "Gateway", "vpcId": "vpc-1"}), None),
+    Case("lattice-canary-rollback", "alarm in metricQueries, rollback to a function", canary_stack(), None),
+    Case("lattice-canary-rollback", "alarm on dimensions", canary_stack(alarm="direct"), None),
+    Case("lattice-canary-rollback", "weighted listener rule", canary_stack(release="rule"), None),
+    Case("lattice-canary-rollback", "IDs unknown during preview, linked by edges", canary_stack(preview=True), None),
+    Case("lattice-canary-rollback", "target names the function's ARN", canary_stack(target="arn"), None),
+    Case("lattice-canary-rollback", "pattern names the alarm by prefix", canary_stack(pattern=alarm_pattern(alarmName=[{"prefix": "orders-canary-"}])), None),
+    Case("lattice-canary-rollback", "pattern for every state of the alarm", canary_stack(pattern=alarm_pattern(state=DROP)), None),
+    Case("lattice-canary-rollback", "one target group, no canary", [tg := res(TARGET_GROUP, "stable", {"name": "orders-stable"}), res(LISTENER, "listener", {"defaultAction": {"forwards": [{"targetGroups": [{"targetGroupIdentifier": "tg-stable", "weight": 100.0}]}]}}, refs={"defaultAction": tg})], None),
+    Case("lattice-canary-rollback", "no alarm", canary_stack(alarm=None), "listener 'listener' forwards by weight to canary target group 'tg-canary', which no CloudWatch alarm watches"),
+    Case("lattice-canary-rollback", "alarm on the stable group only", canary_stack(alarm="stable"), "canary target group 'tg-canary', which no CloudWatch alarm watches"),
+    Case("lattice-canary-rollback", "weighted rule without an alarm", canary_stack(alarm=None, release="rule"), "listener rule 'rule-10' forwards by weight to canary target group 'tg-canary', which no"),
+    Case("lattice-canary-rollback", "no EventRule", canary_stack(rollback=False), f"alarm(s) '{CANARY_ALARM}' have no rollback path"),
+    Case("lattice-canary-rollback", "pattern names another alarm", canary_stack(pattern=alarm_pattern(alarmName=["orders-other"])), "have no rollback path"),
+    Case("lattice-canary-rollback", "pattern names no alarm", canary_stack(pattern=alarm_pattern(alarmName=DROP)), "have no rollback path"),
+    Case("lattice-canary-rollback", "pattern for OK only", canary_stack(pattern=alarm_pattern(state={"value": ["OK"]})), "have no rollback path"),
+    Case("lattice-canary-rollback", "pattern for another source", canary_stack(pattern=compact(with_(ALARM_PATTERN, source=["aws.health"]))), "have no rollback path"),
+    Case("lattice-canary-rollback", "pattern not JSON", canary_stack(pattern="{"), "have no rollback path"),
+    Case("lattice-canary-rollback", "EventRule disabled", canary_stack(rule={"state": "DISABLED"}), "have no rollback path"),
+    Case("lattice-canary-rollback", "EventRule on a custom bus", canary_stack(rule={"eventBusName": "ops"}), "have no rollback path"),
+    Case("lattice-canary-rollback", "no EventTarget", canary_stack(target=None), "have no rollback path"),
+    Case("lattice-canary-rollback", "target is an SNS topic", canary_stack(target="topic"), "have no rollback path"),
+    Case("lattice-canary-rollback", "target is a function not in the stack", canary_stack(target="elsewhere"), "have no rollback path"),
+    Case("lattice-canary-rollback", "IDs unknown during preview, no alarm", canary_stack(preview=True, alarm=None), "listener 'listener' forwards by weight to 2 target groups whose IDs are unknown during preview, but only 0"),
+    Case("lattice-canary-rollback", "IDs unknown during preview, no rollback", canary_stack(preview=True, rollback=False), "whose IDs are unknown during preview"),
     # RAM --------------------------------------------------------------------------------------------------------
     Case("ram-principal-format", "account", one(PRINCIPAL, {"principal": "222222222222", "resourceShareArn": "arn"}), None),
     Case("ram-principal-format", "organization", one(PRINCIPAL, {"principal": "arn:aws:organizations::999999999999:organization/o-exampleorg1", "resourceShareArn": "arn"}), None),
@@ -822,6 +951,31 @@ def test_stack_policies_link_by_dependency_when_values_are_unknown():
     names = ["lattice-access-logs-both-types", "lattice-auth-policy-attached"]
     assert evaluate([network, *logs, policy], policies=[BY_NAME[n] for n in names]) == []
     assert [v.policy for v in evaluate([network, logs[0]], policies=[BY_NAME[n] for n in names])] == names
+
+
+def test_the_real_canary_is_guarded_while_its_ids_are_unknown_during_preview(owner_repo_run):
+    """During a first preview every target group ID is unknown: the listener, its rules, the alarms and the event
+    target are linked to the target groups and the function by dependency edges only."""
+
+    def unknown_ids(value):
+        if isinstance(value, dict):
+            return {k: unknown_ids(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [unknown_ids(v) for v in value]
+        return UNKNOWN_STRING_VALUE if isinstance(value, str) and value.startswith("tg-") else value
+
+    resources = copy.deepcopy(owner_repo_run)
+    assert {LISTENER, ALARM, EVENT_RULE, EVENT_TARGET, FUNCTION} <= {r.type for r in resources}
+    for r in resources:
+        r.inputs = unknown_ids(r.inputs)
+        if r.type == EVENT_TARGET:
+            r.inputs["arn"] = UNKNOWN_STRING_VALUE
+    policy = [BY_NAME["lattice-canary-rollback"]]
+    assert evaluate(resources, policies=policy) == []
+    (found,) = evaluate([r for r in resources if r.type != ALARM], policies=policy)
+    assert "whose IDs are unknown during preview, but only 0" in found.message
+    (found,) = evaluate([r for r in resources if r.type != EVENT_TARGET], policies=policy)
+    assert "whose IDs are unknown during preview" in found.message
 
 
 def test_a_secret_trust_policy_is_read_and_its_external_id_never_printed():
@@ -988,7 +1142,14 @@ def test_the_offline_evaluation_reports_what_pulumi_policys_analyzer_reports(own
             r.inputs["authType"] = UNKNOWN_STRING_VALUE
         if r.type == PRINCIPAL:
             r.inputs["principal"] = "o-exampleorg1"
+        if r.type == SERVICE:
+            r.inputs["authType"] = "NONE"
+        if r.type == ROLE_POLICY and r.inputs.get("name") == "canary-rollback":
+            policy = json.loads(r.inputs["policy"])
+            policy["Statement"][0]["Resource"] = "*"
+            r.inputs["policy"] = compact(policy)
     resources = [r for r in resources if r.type != ALS or r.inputs.get("serviceNetworkLogType") != "SERVICE"]
+    resources = [r for r in resources if r.type != ALARM]
     descriptions = {p.name: p.description for p in POLICIES}
     ours = [
         (v.policy, v.level, v.urn, v.message if v.message.startswith("can't run") else f"{descriptions[v.policy]}\n{v.message}")
@@ -998,6 +1159,7 @@ def test_the_offline_evaluation_reports_what_pulumi_policys_analyzer_reports(own
     assert len(ours) >= 6 and {v[0] for v in ours} >= {
         "rds-not-publicly-accessible", "rds-backup-retention", "lattice-service-network-iam-auth",
         "ram-principal-format", "production-resources-protected", "lattice-access-logs-both-types",
+        "lattice-service-iam-auth", "lattice-canary-rollback", "iam-lattice-routing-scoped",
     }  # fmt: skip
     assert sorted(ours) == sorted(theirs)
 

@@ -12,8 +12,8 @@ from .common import ResourceRule, Rule, StackRule
 
 PACK_NAME = "lattice-tenancy-guardrails"
 PACK_DESCRIPTION = (
-    "Guardrails for lattice-tenancy: RDS, the audit bucket, trail and key, security groups, IAM, VPC Lattice, RAM, "
-    "tags."
+    "Guardrails for lattice-tenancy: RDS, the audit bucket, trail and key, security groups, IAM, VPC Lattice (with "
+    "canary rollback), RAM, tags."
 )
 
 POLICIES: list[ResourceRule | StackRule] = [

@@ -1,7 +1,9 @@
 """IAM: no administrator statements, role trust limited to named accounts with an external ID or, for AWS services,
-to this owner's resources; ABAC tags unforgeable."""
+to this owner's resources; ABAC tags unforgeable; changes to VPC Lattice routing only on named listeners and rules."""
 
 from __future__ import annotations
+
+import re
 
 from .common import (
     ADVISORY,
@@ -35,6 +37,12 @@ GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
 IDENTITY_POLICY_TYPES = [ROLE_POLICY, POLICY, USER_POLICY, GROUP_POLICY, ROLE]
 # Services that assume the stacks' roles on behalf of one resource and send its aws:SourceArn and aws:SourceAccount.
 SOURCE_AWARE_SERVICES = ["cloudtrail.amazonaws.com", "monitoring.rds.amazonaws.com"]
+# What moves traffic between target groups (the canary rollback's job), and the ARNs that confine it: one named
+# listener of one named service in a named region and account, or rules under it (`/rule/*` is that listener's rules).
+LATTICE_ROUTING_ACTIONS = ["vpc-lattice:UpdateListener", "vpc-lattice:UpdateRule", "vpc-lattice:BatchUpdateRule"]
+_NAMED_LISTENER = re.compile(
+    r"arn:aws[a-z-]*:vpc-lattice:[a-z0-9-]+:\d{12}:service/[^/*?$]+/listener/[^/*?$]+(/rule/[^/]+)?"
+)
 
 
 def _identity_documents(args, report):
@@ -141,6 +149,28 @@ def _service_source(args, config, report):
             )
 
 
+def _lattice_routing_scoped(args, config, report):
+    for where, doc in _identity_documents(args, report):
+        for i, s in enumerate(statements(doc)):
+            granted = [a for a in LATTICE_ROUTING_ACTIONS if grants_action(s, a)]
+            if not allows(s) or not granted:
+                continue
+            what = f"{where} {label(s, i)} allows {format_list(granted)}"
+            if "NotResource" in s:
+                report(
+                    f"{what} with NotResource, so on every listener and rule but the excluded ones: name them in Resource"
+                )
+                continue
+            resources = [r for r in items(s.get("Resource")) if isinstance(r, str)]
+            if "*" in resources:
+                report(f'{what} on Resource "*": any listener or rule in the account could be re-weighted; name '
+                       f"the listener and rule ARNs")  # fmt: skip
+            wide = [r for r in resources if r != "*" and any(c in r for c in "*?") and not _NAMED_LISTENER.fullmatch(r)]
+            if wide:
+                report(f"{what} on {format_list(wide)}, which reach(es) listeners or rules beyond named ones: name the "
+                       f"listener and rule ARNs")  # fmt: skip
+
+
 POLICIES: list[ResourceRule | StackRule] = [
     ResourceRule(
         "iam-no-admin-statements",
@@ -219,5 +249,14 @@ POLICIES: list[ResourceRule | StackRule] = [
                 "aws:SourceArn/aws:SourceAccount when they assume a role).",
             }
         },
+    ),
+    ResourceRule(
+        "iam-lattice-routing-scoped",
+        "IAM identity policies allow re-weighting VPC Lattice listeners and rules (vpc-lattice:UpdateListener, "
+        'UpdateRule, BatchUpdateRule) only on named listener and rule ARNs, never on Resource "*"',
+        types=IDENTITY_POLICY_TYPES,
+        check=_lattice_routing_scoped,
+        level=MANDATORY,
+        severity=HIGH,
     ),
 ]

@@ -1,7 +1,12 @@
-"""VPC Lattice: IAM auth with a conditioned auth policy, RDS published by ARN, both kinds of access logs."""
+"""VPC Lattice: IAM auth with a conditioned auth policy, RDS published by ARN, both kinds of access logs, and every
+weighted release (canary) watched by an alarm that an EventBridge rule turns into an automated rollback."""
 
 from __future__ import annotations
 
+import fnmatch
+import json
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
@@ -18,6 +23,7 @@ from .common import (
     document,
     field,
     format_list,
+    is_false,
     items,
     label,
     of_type,
@@ -35,6 +41,13 @@ ACCESS_LOG_SUBSCRIPTION = "aws:vpclattice/accessLogSubscription:AccessLogSubscri
 VPC_ASSOCIATION = "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation"
 VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 RDS_TYPES = ("aws:rds/instance:Instance", "aws:rds/cluster:Cluster")
+LISTENER = "aws:vpclattice/listener:Listener"
+LISTENER_RULE = "aws:vpclattice/listenerRule:ListenerRule"
+TARGET_GROUP = "aws:vpclattice/targetGroup:TargetGroup"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+FUNCTION = "aws:lambda/function:Function"
 
 AUTH_POLICY_MAX_BYTES = 10 * 1024  # VPC Lattice quota, not adjustable
 LOG_TYPES = ("RESOURCE", "SERVICE")
@@ -165,11 +178,220 @@ def _consumer_security_groups(args, config, report):
                "group, or no filter at all, applies)")  # fmt: skip
 
 
+# --- weighted releases: an alarm on the canary, and an automated way back ------------------------------------------
+
+_LAMBDA_FUNCTION_ARN = re.compile(r"arn:aws[a-z-]*:lambda:[^:]+:\d{12}:function:([^:]+)(?::[^:]+)?")
+_ALARM_EVENT = {"source": "aws.cloudwatch", "detail-type": "CloudWatch Alarm State Change"}
+
+
+def _known_text(container: Any, key: str) -> str | None:
+    """A string in a nested block; None when missing or unknown during preview."""
+    try:
+        found = field(container, key)
+    except UnknownValueError:
+        return None
+    return found if isinstance(found, str) and found else None
+
+
+def _weighted_forwards(resource) -> list[list[str | None]]:
+    """Per forward action of a listener (defaultAction.forwards) or a rule (action.forward) with more than one target
+    group: their targetGroupIdentifier in order (None where unknown during preview). When the whole action is unknown,
+    its dependency edges tell how many target groups it names, not their order."""
+    key = _action_key(resource)
+    try:
+        action = resource.props.get(key)  # not value(): an action unknown as a whole falls back to the edges
+        forwards = items(field(action, "forwards" if resource.resource_type == LISTENER else "forward"))
+        groups = [items(field(forward, "targetGroups")) for forward in forwards]
+    except UnknownValueError:
+        linked = _linked_groups(resource)
+        return [[None] * len(linked)] if len(linked) > 1 else []
+    return [[_known_text(g, "targetGroupIdentifier") for g in gs] for gs in groups if len(gs) > 1]
+
+
+def _action_key(resource) -> str:
+    return "defaultAction" if resource.resource_type == LISTENER else "action"
+
+
+def _linked_groups(resource) -> list:
+    """The target groups whose Outputs flowed into the resource's action (dependency edges)."""
+    return [d for d in resource.property_dependencies.get(_action_key(resource), []) if d.resource_type == TARGET_GROUP]
+
+
+def _same_group(a: str | None, b: str | None) -> bool:
+    """Two references to one target group: equal, or an ARN and the ID it ends with (`.../targetgroup/tg-...`)."""
+    if not a or not b:
+        return False
+    return a == b or a.endswith(f"/{b}") or b.endswith(f"/{a}")
+
+
+def _group_named(identifier: str | None, groups: list) -> Any:
+    """The declared target group an identifier names, by its ID or ARN (outputs, under the engine); None otherwise."""
+    return next((g for g in groups if any(_same_group(identifier, text(value(g, key))) for key in ("id", "arn"))), None)
+
+
+def _dimension_values(alarm) -> list[str]:
+    """The known values of the alarm's dimensions, its own or those of its metricQueries' metrics."""
+    found: list[str] = []
+
+    def add(dimensions: Any) -> None:
+        for key in dimensions if isinstance(dimensions, Mapping) else []:
+            known = _known_text(dimensions, key)
+            if known:
+                found.append(known)
+
+    try:
+        add(value(alarm, "dimensions"))
+        for query in items(value(alarm, "metricQueries")):
+            add(field(field(query, "metric"), "dimensions"))
+    except UnknownValueError:
+        pass  # an unknown list of queries or dimensions: its dependency edges still link it
+    return found
+
+
+def _watches(alarm, identifier: str | None, group: Any) -> bool:
+    """Whether the alarm's dimensions (directly or in metricQueries) refer to the target group: by the dependency edge
+    of the group's Outputs, or by a known ID or ARN."""
+    if group is not None and any(
+        d.urn == group.urn for key in ("dimensions", "metricQueries") for d in alarm.property_dependencies.get(key, [])
+    ):
+        return True
+    return any(_same_group(identifier, v) for v in _dimension_values(alarm))
+
+
+def _admits(matcher: Any, wanted: str) -> bool:
+    """Whether an event-pattern field (a list of values or content filters) matches the string `wanted`."""
+    for entry in items(matcher):
+        if entry == wanted:
+            return True
+        if isinstance(entry, dict):
+            if "prefix" in entry and isinstance(entry["prefix"], str) and wanted.startswith(entry["prefix"]):
+                return True
+            if "suffix" in entry and isinstance(entry["suffix"], str) and wanted.endswith(entry["suffix"]):
+                return True
+            if (
+                "wildcard" in entry
+                and isinstance(entry["wildcard"], str)
+                and fnmatch.fnmatchcase(wanted, entry["wildcard"])
+            ):
+                return True
+            if (
+                isinstance(entry.get("equals-ignore-case"), str)
+                and entry["equals-ignore-case"].lower() == wanted.lower()
+            ):
+                return True
+    return False
+
+
+def _on_default_bus(rule) -> bool:
+    bus = text(value(rule, "eventBusName"))
+    return bus in ("", "default") or bus.endswith(":event-bus/default")
+
+
+def _enabled(rule) -> bool:
+    return text(value(rule, "state")) != "DISABLED" and not is_false(value(rule, "isEnabled"))
+
+
+def _names_alarm(rule, alarm) -> bool:
+    """Whether the EventBridge rule matches the alarm entering ALARM: the alarm's Outputs flowed into its eventPattern,
+    or the pattern names the alarm (detail.alarmName, or its ARN in resources) and admits CloudWatch alarm state
+    changes to ALARM."""
+    if any(d.urn == alarm.urn for d in rule.property_dependencies.get("eventPattern", [])):
+        return True
+    raw = value(rule, "eventPattern")
+    try:
+        pattern = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return False
+    if not isinstance(pattern, dict):
+        return False
+    if any(key in pattern and not _admits(pattern[key], wanted) for key, wanted in _ALARM_EVENT.items()):
+        return False
+    detail = pattern.get("detail")
+    if not isinstance(detail, dict):
+        detail = {}
+    state = field(detail.get("state"), "value")
+    if state is not None and not _admits(state, "ALARM"):
+        return False
+    name, arn = text(value(alarm, "name")), text(value(alarm, "arn"))
+    return bool(name and _admits(detail.get("alarmName"), name)) or bool(arn and _admits(pattern.get("resources"), arn))
+
+
+def _invokes_function(target, functions: list) -> bool:
+    """Whether the EventBridge target invokes a Lambda function declared in this stack: its Outputs flowed into the
+    target's arn, or the arn is that function's ARN (`...:function:<name>`, optionally with a qualifier)."""
+    if any(refers_to(target, "arn", f) for f in functions):
+        return True
+    match = _LAMBDA_FUNCTION_ARN.fullmatch(text(value(target, "arn")))
+    return match is not None and any(match.group(1) == text(value(f, "name")) for f in functions)
+
+
+def _canary_rollback(args, config, report):
+    alarms = of_type(args, METRIC_ALARM)
+    rules = [r for r in of_type(args, EVENT_RULE) if _enabled(r) and _on_default_bus(r)]
+    targets = of_type(args, EVENT_TARGET)
+    functions = of_type(args, FUNCTION)
+    groups = of_type(args, TARGET_GROUP)
+
+    def rolls_back(alarm) -> bool:
+        return any(
+            _names_alarm(r, alarm)
+            and any(refers_to(t, "rule", r, ("name",)) and _invokes_function(t, functions) for t in targets)
+            for r in rules
+        )
+
+    for release in of_type(args, LISTENER, LISTENER_RULE):
+        kind = "listener" if release.resource_type == LISTENER else "listener rule"
+        linked = _linked_groups(release)
+        for identifiers in _weighted_forwards(release):
+            named = [_group_named(i, groups) for i in identifiers]
+            for identifier, group in list(zip(identifiers, named, strict=True))[1:]:
+                if identifier is None:
+                    continue  # unknown during preview: counted below
+                watching = [a for a in alarms if _watches(a, identifier, group)]
+                if not watching:
+                    report(
+                        f"{kind} {release.name!r} forwards by weight to canary target group {identifier!r}, which no "
+                        f"CloudWatch alarm watches (a MetricAlarm whose dimensions or metricQueries name it): a bad "
+                        f"release would keep its share of traffic",
+                        release.urn,
+                    )
+                elif not any(rolls_back(a) for a in watching):
+                    names = format_list(repr(text(value(a, "name")) or a.name) for a in watching)
+                    report(
+                        f"{kind} {release.name!r} forwards by weight to canary target group {identifier!r}, but its "
+                        f"alarm(s) {names} have no rollback path: add an EventBridge rule whose eventPattern names "
+                        f"them, with an EventTarget invoking a Lambda function of this stack that returns the weight to stable",
+                        release.urn,
+                    )
+            unknown = sum(i is None for i in identifiers[1:])
+            if unknown:
+                # Which linked group is the canary can't be told yet: all but one of those not known to be named
+                # otherwise must be watched by an alarm with a rollback path.
+                candidates = [g for g in linked if not any(n is not None and n.urn == g.urn for n in named)]
+                guarded = [g for g in candidates if any(_watches(a, None, g) and rolls_back(a) for a in alarms)]
+                if len(guarded) < unknown:
+                    report(
+                        f"{kind} {release.name!r} forwards by weight to {len(identifiers)} target groups whose IDs are "
+                        f"unknown during preview, but only {len(guarded)} of the target groups linked to it, not the "
+                        f"{unknown} canaries, has a CloudWatch alarm with a rollback path (EventBridge rule → Lambda "
+                        f"function)",
+                        release.urn,
+                    )
+
+
 POLICIES: list[ResourceRule | StackRule] = [
     ResourceRule(
         "lattice-service-network-iam-auth",
         "VPC Lattice service networks use auth type AWS_IAM",
         types=[SERVICE_NETWORK],
+        check=_iam_auth,
+        level=MANDATORY,
+        severity=HIGH,
+    ),
+    ResourceRule(
+        "lattice-service-iam-auth",
+        "VPC Lattice services use auth type AWS_IAM",
+        types=[SERVICE],
         check=_iam_auth,
         level=MANDATORY,
         severity=HIGH,
@@ -229,5 +451,15 @@ POLICIES: list[ResourceRule | StackRule] = [
         check=_consumer_security_groups,
         level=ADVISORY,
         severity=MEDIUM,
+    ),
+    StackRule(
+        "lattice-canary-rollback",
+        "Every VPC Lattice listener or rule that forwards by weight to more than one target group has a CloudWatch "
+        "alarm on each target group after the first (the canaries), and an EventBridge rule on that alarm invoking a "
+        "Lambda function of the stack (the automated rollback)",
+        types=[LISTENER, LISTENER_RULE, TARGET_GROUP, METRIC_ALARM, EVENT_RULE, EVENT_TARGET, FUNCTION],
+        check=_canary_rollback,
+        level=MANDATORY,
+        severity=HIGH,
     ),
 ]
