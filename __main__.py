@@ -4,8 +4,12 @@ import pulumi
 
 from components.audit import Audit, AuditArgs
 from components.auth import Auth, AuthArgs
+from components.chargeback import SERVER_ACCESS_LOG_PREFIX as CHARGEBACK_ACCESS_LOG_PREFIX
+from components.chargeback import Chargeback, ChargebackArgs
 from components.connection import Connection, ConnectionArgs
 from components.database import Database, DatabaseArgs
+from components.flow_logs import FlowLogs, FlowLogsArgs
+from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
 from components.rollback import CanaryRollback, GuardedService, RollbackArgs
 from components.service import Service, ServiceArgs
@@ -144,7 +148,14 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
             service_network_id=network.service_network_id,
             settings=config.audit,
             create_key=config.creates_audit_key,
-            other_log_groups=[naming.rollback_log_group(prefix)] if any(s.canary for s in config.services) else [],
+            other_log_groups=[naming.rollback_log_group(prefix)] * any(s.canary for s in config.services)
+            + [naming.flow_log_group(prefix)]
+            * (config.monitoring.flow_logs.enabled and config.monitoring.flow_logs.destination == "cloudwatch"),
+            other_logged_buckets={
+                CHARGEBACK_ACCESS_LOG_PREFIX: naming.cost_export_bucket(prefix, account.account_id, account.region)
+            }
+            if config.chargeback.data_export
+            else {},
             protect=config.deletion_protected,
             tags=tags,
         ),
@@ -177,6 +188,46 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
         )
         if guarded
         else None
+    )
+
+    if config.monitoring.flow_logs.enabled:
+        FlowLogs(
+            "flow-logs",
+            FlowLogsArgs(
+                name_prefix=prefix,
+                account=account,
+                subnet_ids=list(config.network.subnet_ids),
+                settings=config.monitoring.flow_logs,
+                kms_key_arn=config.monitoring.flow_logs.kms_key_arn or audit.key_arn or config.audit.kms_key_arn,
+                tags=tags,
+            ),
+        )
+    monitoring = Monitoring(
+        "monitoring",
+        MonitoringArgs(
+            name_prefix=prefix,
+            account=account,
+            settings=config.monitoring,
+            access_log_group_name=audit.access_log_group_name,
+            services={name: service.service_arn for name, service in services.items()},
+            service_metrics={svc.name: svc.alarms.metrics for svc in config.services},
+            database_identifier=naming.database(prefix),
+            protect=config.deletion_protected,
+            tags=tags,
+        ),
+    )
+    chargeback = Chargeback(
+        "chargeback",
+        ChargebackArgs(
+            name_prefix=prefix,
+            account=account,
+            settings=config.chargeback,
+            tenants=[t.name for t in config.tenants],
+            topic_arn=monitoring.topic_arn,
+            protect=config.deletion_protected,
+            server_access_log_bucket=audit.server_access_log_bucket_name,
+            tags=tags,
+        ),
     )
 
     # The tenant contract (tenancy.contract.OwnerContract): every key a tenant stack reads.
@@ -220,6 +271,9 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
     pulumi.export("server_access_log_bucket_name", audit.server_access_log_bucket_name)
     pulumi.export("audit_key_arn", audit.key_arn)
     pulumi.export("service_rollbacks", holds)
+    pulumi.export("alerts_topic_arn", monitoring.topic_arn)
+    pulumi.export("dashboard_name", monitoring.dashboard_name)
+    pulumi.export("cost_export_bucket_name", chargeback.export_bucket_name)
     pulumi.export("rollback_topic_arn", rollback.topic_arn if rollback else None)
 
 
@@ -260,6 +314,19 @@ def tenant(
             tags=tags,
         ),
     )
+
+    if config.flow_logs.enabled and config.connection != "association":
+        FlowLogs(
+            "flow-logs",
+            FlowLogsArgs(
+                name_prefix=config.name_prefix,
+                account=account,
+                subnet_ids=list(config.network.subnet_ids),
+                settings=config.flow_logs,
+                kms_key_arn=config.flow_logs.kms_key_arn,
+                tags=tags,
+            ),
+        )
 
     # How the tenant's applications connect (README: "Connecting from a tenant application").
     pulumi.export("owner_account_id", contract.owner_account_id)

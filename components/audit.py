@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.buckets import hardened_bucket
 from tenancy import documents, naming
 from tenancy.config import Audit as AuditSettings
 from tenancy.environment import Account
@@ -30,6 +31,8 @@ class AuditArgs:
     """No key configured, production: create one (rotated, protected). Neither: AWS managed keys."""
     other_log_groups: list[str]
     """Log groups of other components that the key encrypts too (its policy names every one)."""
+    other_logged_buckets: dict[str, str]
+    """Other buckets whose server access logs go to the log bucket: prefix → bucket name."""
     protect: bool
     """Production profile: Pulumi `protect` on the key and buckets, which are then never force-emptied."""
     tags: dict[str, str]
@@ -150,83 +153,6 @@ class Audit(pulumi.ComponentResource):
             }
         )
 
-    def _hardened_bucket(
-        self,
-        name: str,
-        bucket_name: str,
-        args: AuditArgs,
-        *,
-        encryption: aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgsDict,
-        policy: documents.Document,
-        expire_after_days: int | None = None,
-    ) -> tuple[aws.s3.Bucket, list[pulumi.Resource]]:
-        """A bucket with every guard the audit record needs: public access blocked, default encryption, versioning,
-        no ACLs (bucket owner enforced), its policy (after the public access block), optional expiry. Returns the
-        bucket and the children a writer must wait for."""
-        child = pulumi.ResourceOptions(parent=self)
-        bucket = aws.s3.Bucket(
-            name,
-            bucket=bucket_name,
-            # Production keeps the record even through a destroy; development may empty it.
-            force_destroy=not args.protect,
-            tags=args.tags,
-            # S3 names are global, so a replacement deletes first (and fails, safely, while the bucket holds
-            # objects and force_destroy is off).
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, delete_before_replace=True),
-        )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        guards: list[pulumi.Resource] = [
-            aws.s3.BucketServerSideEncryptionConfiguration(
-                f"{name}-encryption",
-                bucket=bucket.id,
-                rules=[
-                    {
-                        "apply_server_side_encryption_by_default": encryption,
-                        "bucket_key_enabled": encryption.get("sse_algorithm") == "aws:kms",
-                    }
-                ],
-                opts=child,
-            ),
-            aws.s3.BucketVersioning(
-                f"{name}-versioning", bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=child
-            ),
-            aws.s3.BucketOwnershipControls(
-                f"{name}-ownership", bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child
-            ),
-            aws.s3.BucketPolicy(
-                f"{name}-policy",
-                bucket=bucket.id,
-                policy=documents.compact_json(policy),
-                # S3 rejects a policy write that races the public access block.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
-            ),
-        ]
-        if expire_after_days:
-            aws.s3.BucketLifecycleConfiguration(
-                f"{name}-lifecycle",
-                bucket=bucket.id,
-                rules=[
-                    {
-                        "id": "expire-logs",
-                        "status": "Enabled",
-                        "filter": {},
-                        "expiration": {"days": expire_after_days},
-                        "noncurrent_version_expiration": {"noncurrent_days": 30},
-                        "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
-                    }
-                ],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[guards[1]]),
-            )
-        return bucket, guards
-
     def _create_trail(
         self,
         name: str,
@@ -240,24 +166,27 @@ class Audit(pulumi.ComponentResource):
         log_bucket_name = naming.access_log_bucket(args.name_prefix, args.account.account_id, args.account.region)
 
         # Server access logging can deliver only to SSE-S3 encrypted buckets (S3 User Guide, server access logging).
-        log_bucket, log_guards = self._hardened_bucket(
+        log_bucket, log_guards = hardened_bucket(
+            self,
             f"{name}-s3logs",
             log_bucket_name,
-            args,
+            protect=args.protect,
+            tags=args.tags,
             encryption={"sse_algorithm": "AES256"},
             policy=documents.access_log_bucket_policy(
                 partition=args.account.partition,
                 bucket=log_bucket_name,
-                source_bucket=bucket_name,
+                sources={SERVER_ACCESS_LOG_PREFIX: bucket_name, **args.other_logged_buckets},
                 account_id=args.account.account_id,
-                prefix=SERVER_ACCESS_LOG_PREFIX,
             ),
             expire_after_days=args.settings.server_access_log_retention_days,
         )
-        bucket, guards = self._hardened_bucket(
+        bucket, guards = hardened_bucket(
+            self,
             f"{name}-bucket",
             bucket_name,
-            args,
+            protect=args.protect,
+            tags=args.tags,
             encryption={"sse_algorithm": "aws:kms", "kms_master_key_id": key} if key else {"sse_algorithm": "AES256"},
             policy=documents.audit_bucket_policy(
                 partition=args.account.partition,

@@ -112,6 +112,7 @@ class Auth(pulumi.ComponentResource):
                 max_session_duration=3600,
                 tags={
                     **args.tags,
+                    "Tenant": tenant.name,
                     documents.TEAM_TAG: tenant.team,
                     documents.TENANT_ACCOUNT_TAG: tenant.account_id,
                     # What each service's auth policy requires of a caller.
@@ -132,5 +133,15 @@ class Auth(pulumi.ComponentResource):
                 opts=replace_by_deleting,
             )
             self.role_arns[tenant.name] = role.arn
+            # The tenant's DB user, as a record tagged for chargeback (the user itself lives inside MySQL).
+            aws.ssm.Parameter(
+                f"{name}-{tenant.name}-db-user",
+                name=naming.tenant_record(args.name_prefix, tenant.name),
+                type="String",
+                value=tenant.database_user,
+                description=f"lattice-tenancy: the MySQL user and schema of tenant {tenant.name}",
+                tags={**args.tags, "Tenant": tenant.name, documents.TEAM_TAG: tenant.team},
+                opts=replace_by_deleting,
+            )
 
         self.register_outputs({"auth_policy": self.auth_policy, "role_arns": self.role_arns})

@@ -574,6 +574,114 @@ class SharedService(Strict):
         return self
 
 
+# --- monitoring and chargeback -------------------------------------------------------------------------------------
+
+
+def _retention(value: int) -> int:
+    if value not in LOG_RETENTION_DAYS:
+        raise ValueError(
+            f"{value} is not a CloudWatch Logs retention period; use one of " + ", ".join(map(str, LOG_RETENTION_DAYS))
+        )
+    return value
+
+
+RetentionDays = Annotated[int, AfterValidator(_retention)]
+S3BucketArn = Annotated[
+    str,
+    _matching(r"arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", 'an S3 bucket ARN: "arn:aws:s3:::my-flow-logs"'),
+]
+# The fields an investigation needs (VPC User Guide, flow log records): who talked to whom, where, how much, when,
+# accepted or not, and the path (Lattice traffic shows as its managed prefix list's link-local addresses).
+FLOW_LOG_FORMAT = (
+    "${version} ${account-id} ${vpc-id} ${subnet-id} ${interface-id} ${az-id} ${srcaddr} ${dstaddr} ${srcport} "
+    "${dstport} ${protocol} ${pkt-srcaddr} ${pkt-dstaddr} ${packets} ${bytes} ${start} ${end} ${action} "
+    "${tcp-flags} ${flow-direction} ${traffic-path} ${log-status}"
+)
+
+
+class FlowLogs(Strict):
+    """VPC flow logs on the subnets this stack puts network interfaces in (gateway or endpoint subnets)."""
+
+    enabled: bool = True
+    destination: Literal["cloudwatch", "s3"] = "cloudwatch"
+    s3_bucket_arn: S3BucketArn | None = None
+    traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = "ALL"
+    aggregation_seconds: Literal[60, 600] = 60
+    retention_days: RetentionDays = 365
+    # A customer managed key for the log group (the owner stack uses its audit key when this is unset).
+    kms_key_arn: KmsKeyArn | None = None
+
+    @model_validator(mode="after")
+    def _destination(self) -> FlowLogs:
+        if self.destination == "s3" and not self.s3_bucket_arn:
+            raise ValueError("destination s3 needs s3BucketArn (a bucket whose policy lets log delivery write)")
+        if self.destination == "cloudwatch" and self.s3_bucket_arn:
+            raise ValueError("s3BucketArn is for destination: s3; remove it or set destination: s3")
+        return self
+
+
+class AccessLogPatterns(Strict):
+    """CloudWatch Logs filter patterns over the Lattice access logs (JSON). The SERVICE log fields come from a real
+    record (authDeniedReason, responseCode, serviceArn); the RESOURCE log's fields are UNCONFIRMED: check a record in
+    your account and override databaseConnectionFailures if they differ."""
+
+    denied: str = Field(default='{ $.authDeniedReason != "-" }', min_length=3, max_length=1024)
+    server_errors: str = Field(default="{ $.responseCode >= 500 }", min_length=3, max_length=1024)
+    database_connection_failures: str = Field(
+        default='{ ($.resourceConfigurationArn = "*") && ($.failureReason != "-") }', min_length=3, max_length=1024
+    )
+
+
+class MonitoringAlarms(Strict):
+    """Alarm when a period holds more than this many of each (access-log metrics)."""
+
+    period_seconds: Literal[60, 300, 900, 3600] = 300
+    denied_requests: int = Field(default=10, ge=1)
+    server_errors: int = Field(default=10, ge=1)
+    database_connection_failures: int = Field(default=5, ge=1)
+
+
+class Monitoring(Strict):
+    flow_logs: FlowLogs = FlowLogs()
+    alarms: MonitoringAlarms = MonitoringAlarms()
+    patterns: AccessLogPatterns = AccessLogPatterns()
+    # EventBridge rules on API calls that change the sharing or access surface, to the alerts topic.
+    change_events: bool = True
+    # IAM publishes its CloudTrail events to EventBridge in us-east-1 only: a rule there forwards them to this region.
+    iam_events: Literal["forward-from-us-east-1", "off"] = "forward-from-us-east-1"
+
+
+def _positive_budget(value: float) -> float:
+    if value <= 0:
+        raise ValueError(f"{value} is not a budget: give a positive USD amount per month")
+    return value
+
+
+BudgetUsd = Annotated[float, AfterValidator(_positive_budget)]
+
+
+class TenantChargeback(Strict):
+    """The chargeback tags of a stack: CostCenter and Environment on every taggable resource."""
+
+    cost_center: TagValue | None = None
+    environment: TagValue | None = None
+
+
+class Chargeback(TenantChargeback):
+    """Owner-side chargeback: tags, cost allocation tag activation (opt-in), the CUR 2.0 export, tenant budgets."""
+
+    # Activating cost allocation tags works only in the management (payer) account: opt in there.
+    activate_cost_allocation_tags: bool = False
+    # A CUR 2.0 data export with resource IDs into a hardened bucket of this account.
+    data_export: bool = False
+    # A monthly cost budget per tenant (by its Tenant tag), notifying the alerts topic; per-tenant overrides.
+    monthly_budget_usd: BudgetUsd | None = None
+    tenant_budgets_usd: dict[TenantName, BudgetUsd] = Field(default_factory=dict)
+
+
+CHARGEBACK_TAGS = ("Tenant", "Team", "CostCenter", "Environment")
+
+
 class StackConfigBase(Strict):
     """What every stack kind has: a name prefix (the loader fills its default in), the expected account, tags."""
 
@@ -582,8 +690,25 @@ class StackConfigBase(Strict):
     tags: dict[TagKey, TagValue] = Field(default_factory=dict, max_length=40)
 
     def stack_tags(self, stack: str) -> dict[str, str]:
-        """The tags on every taggable resource of the stack: the configured ones, and who manages it."""
-        return {**self.tags, "ManagedBy": f"pulumi/{PROJECT}", "LatticeTenancyStack": stack}
+        """The tags on every taggable resource of the stack: the configured ones, the chargeback scheme (CostCenter,
+        Environment, and a tenant stack's Tenant), and who manages it."""
+        chargeback: TenantChargeback = getattr(self, "chargeback", TenantChargeback())
+        return {
+            **self.tags,
+            "CostCenter": chargeback.cost_center or self.tags.get("CostCenter") or "unassigned",
+            "Environment": chargeback.environment or self.tags.get("Environment") or self.default_environment,
+            **self.own_tags,
+            "ManagedBy": f"pulumi/{PROJECT}",
+            "LatticeTenancyStack": stack,
+        }
+
+    @property
+    def default_environment(self) -> str:
+        return "shared"
+
+    @property
+    def own_tags(self) -> dict[str, str]:
+        return {}
 
 
 class OwnerConfig(StackConfigBase):
@@ -598,6 +723,8 @@ class OwnerConfig(StackConfigBase):
     access_window: AccessWindow
     audit: Audit = Audit()
     services: list[SharedService] = Field(default_factory=list, max_length=50)
+    monitoring: Monitoring = Monitoring()
+    chargeback: Chargeback = Chargeback()
     external_ids: dict[str, ExternalId]
 
     @model_validator(mode="after")
@@ -630,10 +757,15 @@ class OwnerConfig(StackConfigBase):
                     f"services[{i}].tenants names {', '.join(strangers)}, which {'is' if len(strangers) == 1 else 'are'} "
                     "not in tenants; correct the name or add the tenant"
                 )
-        most = max((len(self.services_of(t.name)) for t in self.tenants), default=0)
-        if len(self.tags) + 4 + most > 50:
+        strangers = sorted(set(self.chargeback.tenant_budgets_usd) - names)
+        if strangers:
             raise ValueError(
-                f"tags: {len(self.tags)} stack tags, 4 of this project's and one per allowed service ({most}) exceed "
+                f"chargeback.tenantBudgetsUsd names {', '.join(strangers)}, not in tenants; remove or correct"
+            )
+        most = max((len(self.services_of(t.name)) for t in self.tenants), default=0)
+        if len(self.stack_tags("s")) + 3 + most > 50:
+            raise ValueError(
+                f"tags: {len(self.stack_tags('s'))} stack tags, Team, TenantAccount, Tenant and one per allowed service ({most}) exceed "
                 "IAM's 50 tags per role (not adjustable); use fewer tags"
             )
         unknown = sorted(set(self.external_ids) - names)
@@ -652,6 +784,10 @@ class OwnerConfig(StackConfigBase):
     def services_of(self, tenant: str) -> list[str]:
         """The services `tenant` may invoke."""
         return [s.name for s in self.services if s.tenants is None or tenant in s.tenants]
+
+    @property
+    def default_environment(self) -> str:
+        return self.profile
 
     @property
     def creates_audit_key(self) -> bool:
@@ -719,6 +855,12 @@ class TenantStackConfig(StackConfigBase):
     service_ports: list[Annotated[int, Field(ge=1, le=65535)]] = Field(default_factory=list, max_length=10)
     # This tenant's external ID (secret), re-exported as a secret output for the tenant's applications.
     external_id: ExternalId | None = None
+    flow_logs: FlowLogs = FlowLogs()
+    chargeback: TenantChargeback = TenantChargeback()
+
+    @property
+    def own_tags(self) -> dict[str, str]:
+        return {"Tenant": self.tenant}
 
     @model_validator(mode="after")
     def _ports(self) -> TenantStackConfig:

@@ -252,28 +252,29 @@ def audit_bucket_policy(*, partition: str, bucket: str, account_id: str, trail_a
     }
 
 
-def access_log_bucket_policy(
-    *, partition: str, bucket: str, source_bucket: str, account_id: str, prefix: str
-) -> Document:
-    """TLS only; S3's log delivery may write the source bucket's server access logs under `prefix`, for that bucket
-    in this account only (S3 User Guide, "Permissions for log delivery": a bucket policy for logging.s3.amazonaws.com
-    with aws:SourceArn and aws:SourceAccount; ACL-based delivery is off with BucketOwnerEnforced)."""
+def access_log_bucket_policy(*, partition: str, bucket: str, sources: dict[str, str], account_id: str) -> Document:
+    """TLS only; S3's log delivery may write each source bucket's server access logs under its prefix (`sources`:
+    prefix → bucket), for that bucket in this account only (S3 User Guide, "Permissions for log delivery": a bucket
+    policy for logging.s3.amazonaws.com with aws:SourceArn and aws:SourceAccount; ACLs are off)."""
     bucket_arn = f"arn:{partition}:s3:::{bucket}"
     return {
         "Version": VERSION,
         "Statement": [
             _deny_insecure_transport(bucket_arn),
-            {
-                "Sid": "S3ServerAccessLogDelivery",
-                "Effect": "Allow",
-                "Principal": {"Service": "logging.s3.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"{bucket_arn}/{prefix}*",
-                "Condition": {
-                    "ArnLike": {"aws:SourceArn": f"arn:{partition}:s3:::{source_bucket}"},
-                    "StringEquals": {"aws:SourceAccount": account_id},
-                },
-            },
+            *(
+                {
+                    "Sid": "S3ServerAccessLogDelivery" + "".join(w.title() for w in prefix.strip("/").split("-")),
+                    "Effect": "Allow",
+                    "Principal": {"Service": "logging.s3.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": f"{bucket_arn}/{prefix}*",
+                    "Condition": {
+                        "ArnLike": {"aws:SourceArn": f"arn:{partition}:s3:::{source}"},
+                        "StringEquals": {"aws:SourceAccount": account_id},
+                    },
+                }
+                for prefix, source in sorted(sources.items())
+            ),
         ],
     }
 
@@ -294,6 +295,128 @@ def service_role_trust_policy(*, service: str, account_id: str, source_arn: str)
                     "ArnLike": {"aws:SourceArn": source_arn},
                 },
             }
+        ],
+    }
+
+
+def flow_log_delivery_policy(*, partition: str, region: str, account_id: str, log_group: str) -> Document:
+    """What the flow-log delivery role may do: write streams of its one log group (no log group creation)."""
+    group = f"arn:{partition}:logs:{region}:{account_id}:log-group:{log_group}"
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "FlowLogStreams",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                "Resource": [group, f"{group}:log-stream:*"],
+            }
+        ],
+    }
+
+
+def alerts_key_policy(*, partition: str, account_id: str) -> Document:
+    """The alerts topic's key: administrators through IAM; EventBridge, CloudWatch and AWS Budgets may use it to
+    publish to the topic, for this account only (SNS Developer Guide, "Key management": the AWS managed aws/sns key
+    can't be granted to them)."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "AccountAdministratorsThroughIam",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "PublishersOfThisAccount",
+                "Effect": "Allow",
+                "Principal": {"Service": ["budgets.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com"]},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
+        ],
+    }
+
+
+def alerts_topic_policy(*, partition: str, region: str, account_id: str, topic_arn: str, prefix: str) -> Document:
+    """Who may publish to the alerts topic: this stack's EventBridge rules, CloudWatch alarms and budgets."""
+
+    def publisher(sid: str, service: str, source: str) -> Document:
+        return {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}, "ArnLike": {"aws:SourceArn": source}},
+        }
+
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "AccountAdministers",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+                "Action": [
+                    "sns:GetTopicAttributes",
+                    "sns:SetTopicAttributes",
+                    "sns:Subscribe",
+                    "sns:ListSubscriptionsByTopic",
+                    "sns:Publish",
+                ],
+                "Resource": topic_arn,
+            },
+            publisher(
+                "ChangeEventRules", "events.amazonaws.com", f"arn:{partition}:events:*:{account_id}:rule/{prefix}-*"
+            ),
+            publisher(
+                "Alarms",
+                "cloudwatch.amazonaws.com",
+                f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:{prefix}-*",
+            ),
+            publisher("Budgets", "budgets.amazonaws.com", f"arn:{partition}:budgets::{account_id}:*"),
+        ],
+    }
+
+
+def event_forwarding_policy(*, bus_arn: str) -> Document:
+    """What the us-east-1 rule's role may do: put events on this stack's region's default bus, nothing else."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {"Sid": "ForwardToHomeRegion", "Effect": "Allow", "Action": "events:PutEvents", "Resource": bus_arn}
+        ],
+    }
+
+
+def cost_export_bucket_policy(*, partition: str, bucket: str, account_id: str, export_arn_pattern: str) -> Document:
+    """TLS only; AWS Data Exports may write this account's export (bcm-data-exports, with the source conditions the
+    Data Exports user guide gives)."""
+    bucket_arn = f"arn:{partition}:s3:::{bucket}"
+    return {
+        "Version": VERSION,
+        "Statement": [
+            _deny_insecure_transport(bucket_arn),
+            {
+                "Sid": "DataExportsDelivery",
+                "Effect": "Allow",
+                "Principal": {"Service": ["bcm-data-exports.amazonaws.com", "billingreports.amazonaws.com"]},
+                "Action": ["s3:PutObject", "s3:GetBucketPolicy"],
+                "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                "Condition": {
+                    "StringLike": {
+                        "aws:SourceArn": [
+                            export_arn_pattern,
+                            f"arn:{partition}:cur:us-east-1:{account_id}:definition/*",
+                        ]
+                    },
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                },
+            },
         ],
     }
 

@@ -165,3 +165,51 @@ def rollback_record_prefix(prefix: str) -> str:
 def service_tag(service_name: str) -> str:
     """The tag key on a tenant role that a service's auth policy requires (value "invoke")."""
     return f"lattice-service-{service_name}"
+
+
+def flow_log_group(prefix: str) -> str:
+    return f"/aws/vpc-flow-logs/{prefix}"
+
+
+def flow_log_role(prefix: str) -> str:
+    return f"{prefix}-flow-logs"  # ≤ 24 + 10
+
+
+def alerts_topic(prefix: str) -> str:
+    return f"{prefix}-alerts"
+
+
+def alerts_key_alias(prefix: str) -> str:
+    return f"alias/{prefix}-alerts"
+
+
+def access_log_metric_namespace(prefix: str) -> str:
+    return f"LatticeTenancy/{prefix}"
+
+
+def monitoring_alarm(prefix: str, what: str) -> str:
+    return f"{prefix}-{what}"
+
+
+def change_event_rule(prefix: str, what: str) -> str:
+    return f"{prefix}-changes-{what}"  # EventBridge rule names ≤ 64
+
+
+def dashboard(prefix: str) -> str:
+    return f"{prefix}-lattice"
+
+
+def cost_export(prefix: str) -> str:
+    return f"{prefix}-cur2"
+
+
+def cost_export_bucket(prefix: str, account_id: str, region: str) -> str:
+    return f"{prefix}-cur-{account_id}-{region}"  # 24 + 5 + 12 + 1 + 16 ≤ 63
+
+
+def tenant_budget(prefix: str, tenant: str) -> str:
+    return f"{prefix}-{tenant}"
+
+
+def tenant_record(prefix: str, tenant: str) -> str:
+    return f"/lattice-tenancy/{prefix}/tenants/{tenant}/db-user"

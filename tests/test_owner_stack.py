@@ -26,6 +26,9 @@ COMPONENTS = {
     "lattice-tenancy:database:Database",
     "lattice-tenancy:sharing:Sharing",
     "lattice-tenancy:auth:Auth",
+    "lattice-tenancy:flow_logs:FlowLogs",
+    "lattice-tenancy:monitoring:Monitoring",
+    "lattice-tenancy:chargeback:Chargeback",
     "lattice-tenancy:audit:Audit",
 }
 
@@ -138,7 +141,7 @@ def test_enhanced_monitoring_off_on_purpose_creates_no_role(values):
     values["database"] = {"monitoringIntervalSeconds": 0, "monitoringOffReason": "the organization's agent covers it"}
     run = run_owner(values)
     assert run.one(DB).inputs["monitoringInterval"] == 0 and "monitoringRoleArn" not in run.one(DB).inputs
-    assert [r for r in run.of_type("aws:iam/role:Role") if "monitoring" in r.name] == []
+    assert [r for r in run.of_type("aws:iam/role:Role") if r.name.startswith("database-monitoring")] == []
 
 
 def test_fixed_name_resources_are_replaced_by_deleting_first(owner_run):
@@ -381,7 +384,7 @@ def test_trail_delivers_to_cloudwatch_logs_through_a_role_only_it_may_assume(own
 
 
 def test_production_creates_one_rotated_protected_key_for_the_trail_bucket_and_log_groups(owner_run):
-    key = owner_run.one(KEY)
+    key = by_name(owner_run, "audit-key")
     assert key.inputs["enableKeyRotation"] is True and key.inputs["deletionWindowInDays"] >= 7 and key.protect
     users = {
         "trail": (by_name(owner_run, "audit-trail"), "kmsKeyId"),
@@ -403,16 +406,17 @@ def test_production_creates_one_rotated_protected_key_for_the_trail_bucket_and_l
     assert logs["Condition"]["StringEquals"]["kms:EncryptionContext:aws:logs:arn"] == [
         f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/cloudtrail/acme-db",
         f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/vendedlogs/vpc-lattice/acme-db",
+        f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/vpc-flow-logs/acme-db",
     ]
-    assert owner_run.exports["audit_key_arn"] == owner_run.one(KEY).inputs.get(
-        "arn", owner_run.exports["audit_key_arn"]
-    )
+    assert owner_run.exports["audit_key_arn"].startswith(f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/")
+    alias = by_name(owner_run, "audit-key-alias")
+    assert alias.property_dependencies["targetKeyId"] == [key.urn]
 
 
 def test_development_keeps_aws_managed_keys(values):
     values["profile"] = "development"
     run = run_owner(values)
-    assert run.of_type(KEY) == [] and run.exports["audit_key_arn"] is None
+    assert [k.name for k in run.of_type(KEY)] == ["monitoring-key"] and run.exports["audit_key_arn"] is None
     assert sse_of(run, "audit-bucket") == {"sseAlgorithm": "AES256", "bucketKey": False}
     for name in ("audit-trail", "audit-access-logs", "audit-trail-logs"):
         assert "kmsKeyId" not in by_name(run, name).inputs, name
@@ -422,7 +426,7 @@ def test_a_configured_key_is_used_and_none_is_created(values):
     arn = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     values["audit"] = {"kmsKeyArn": arn}
     run = run_owner(values)
-    assert run.of_type(KEY) == []
+    assert [k.name for k in run.of_type(KEY)] == ["monitoring-key"]  # the alerts topic's own key only
     assert by_name(run, "audit-trail").inputs["kmsKeyId"] == arn
     assert sse_of(run, "audit-bucket")["kmsMasterKeyId"] == arn
 

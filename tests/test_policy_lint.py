@@ -25,6 +25,8 @@ WAIVERS = {
     ("key policy", "RESOURCE_STAR"): "in a key policy Resource '*' means this key; it is the only form KMS accepts",
     ("key policy", "PERMISSIONS_MANAGEMENT_ACTIONS"): "the account root's kms:* is AWS's default key policy statement: "
     "without it IAM policies can't grant use of the key and the key becomes unmanageable",
+    ("topic policy", "PERMISSIONS_MANAGEMENT_ACTIONS"): "the account's own administrators keep managing the topic "
+    "(sns:SetTopicAttributes), as SNS's default topic policy lets them; publishers get sns:Publish only",
     ("key policy", "UNKNOWN_CONDITION_FOR_ACTION"): "CloudWatch Logs' documented key policy grants kms:Describe* under "
     "the encryption-context condition; kept as AWS documents it (the condition can only narrow what it grants)",
 }
@@ -45,6 +47,7 @@ def documents():
                         else "service role policy",
                         "aws:s3/bucketPolicy:BucketPolicy": "bucket policy",
                         "aws:kms/key:Key": "key policy",
+                        "aws:sns/topicPolicy:TopicPolicy": "topic policy",
                     }[r.type]
                 )
                 found.append((kind, r.urn, reveal(r.inputs[key])))

@@ -93,7 +93,7 @@ def for_plans(plans: list[Any]) -> dict[str, Any]:
         "totalSeconds": total,
         "serialSeconds": serial,
         "typicalSeconds": {t: s for t, (s, _) in sorted(TYPICAL_SECONDS.items())},
-        "note": "estimates; see tenancy/estimate.py SOURCES",
+        "note": "estimates; see tooling/resource_types.py SOURCES",
     }
 
 
@@ -103,7 +103,7 @@ def _minutes(value: float) -> str:
 
 def render(plans: list[Any]) -> str:
     data = for_plans(plans)
-    out = ["Deploy-time estimate (typical creation times; ESTIMATES, sources in tenancy/estimate.py)"]
+    out = ["Deploy-time estimate (typical creation times; ESTIMATES, sources in tooling/resource_types.py)"]
     for name, s in data["stacks"].items():
         out.append(
             f"  {name}: critical path {_minutes(s['criticalPathSeconds'])}"

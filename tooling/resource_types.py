@@ -302,6 +302,34 @@ TYPES: dict[str, ResourceType] = {
     ),
     "aws:lambda/permission:Permission": ResourceType(("principal", "sourceArn")),
     "aws:sns/topic:Topic": ResourceType(("name", "kmsMasterKeyId"), "SNS topic", outputs=_named_arn("sns", "{}")),
+    "aws:ec2/flowLog:FlowLog": ResourceType(
+        ("subnetId", "trafficType", "logDestinationType"), "flow log", outputs=_by_id("fl")
+    ),
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": ResourceType(("name", "pattern"), "metric filter"),
+    "aws:cloudwatch/dashboard:Dashboard": ResourceType(
+        ("dashboardName",),
+        "dashboard",
+        outputs=lambda where, seed, name, s: {
+            "id": s["dashboardName"],
+            "dashboardArn": where.arn("cloudwatch", f"dashboard/{s['dashboardName']}", region=False),
+        },
+    ),
+    "aws:sns/topicPolicy:TopicPolicy": ResourceType(("policy",)),
+    "aws:costexplorer/costAllocationTag:CostAllocationTag": ResourceType(("tagKey", "status")),
+    "aws:bcmdata/export:Export": ResourceType(
+        (),
+        "CUR 2.0 export",
+        outputs=lambda where, seed, name, s: {
+            "id": where.arn("bcm-data-exports", f"export/{fake_id('export', seed)}", region=False).replace(
+                "::", ":us-east-1:", 1
+            )
+        },
+    ),
+    "aws:budgets/budget:Budget": ResourceType(("name", "limitAmount", "timeUnit"), "budget"),
+    "aws:ssm/parameter:Parameter": ResourceType(
+        ("name", "type"),
+        outputs=lambda where, seed, name, s: {"id": s["name"], "arn": where.arn("ssm", f"parameter{s['name']}")},
+    ),
     "pulumi:pulumi:StackReference": ResourceType(("name",)),
 }
 

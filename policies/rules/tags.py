@@ -10,10 +10,13 @@ STACK_TAG = "LatticeTenancyStack"
 # ones it is likely to grow. A type missing here is not checked, so the tests also require every taggable type the
 # real stacks declare to be listed.
 TAGGABLE = (
+    "aws:bcmdata/export:Export",
+    "aws:budgets/budget:Budget",
     "aws:cloudtrail/trail:Trail",
     "aws:cloudwatch/eventRule:EventRule",
     "aws:cloudwatch/logGroup:LogGroup",
     "aws:cloudwatch/metricAlarm:MetricAlarm",
+    "aws:ec2/flowLog:FlowLog",
     "aws:ec2/securityGroup:SecurityGroup",
     "aws:ec2/vpcEndpoint:VpcEndpoint",
     "aws:iam/policy:Policy",
@@ -27,6 +30,7 @@ TAGGABLE = (
     "aws:rds/subnetGroup:SubnetGroup",
     "aws:s3/bucket:Bucket",
     "aws:sns/topic:Topic",
+    "aws:ssm/parameter:Parameter",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     "aws:vpclattice/accessLogSubscription:AccessLogSubscription",
