@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 TOOL   := $(PY) -m tooling
 
-.PHONY: test lint format clean plan diagram policies policy-table schema
+.PHONY: test lint format clean plan diagram policies policy-table schema cost
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -51,3 +51,7 @@ policy-table: $(VENV)/.installed
 ## schema: the stack files' JSON Schema (schemas/stack-file.schema.json), generated from the config models
 schema: $(VENV)/.installed
 	$(TOOL) schema
+
+## cost: per tenant, what it is the reason for; the shared resources' fixed monthly cost (COST_ARGS="--json")
+cost: $(VENV)/.installed
+	$(TOOL) cost $(COST_ARGS)

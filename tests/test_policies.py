@@ -75,8 +75,17 @@ EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
 EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 FUNCTION = "aws:lambda/function:Function"
 TOPIC = "aws:sns/topic:Topic"
+BUDGET = "aws:budgets/budget:Budget"
+KMS_ALIAS = "aws:kms/alias:Alias"
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+SUBNET = "aws:ec2/subnet:Subnet"
 
-TAGS = {"ManagedBy": "pulumi/lattice-tenancy", "LatticeTenancyStack": STACK}
+TAGS = {
+    "ManagedBy": "pulumi/lattice-tenancy",
+    "LatticeTenancyStack": STACK,
+    "CostCenter": "platform",
+    "Environment": "production",
+}
 
 
 @pytest.fixture(scope="module")
@@ -245,7 +254,7 @@ TENANT_TRUST = {
 ROLE_OK = {
     "name": "acme-tenant-a",
     "assumeRolePolicy": trust(TENANT_TRUST),
-    "tags": {**TAGS, "Team": "TeamA", "TenantAccount": "222222222222"},
+    "tags": {**TAGS, "Tenant": "tenant-a", "Team": "TeamA", "TenantAccount": "222222222222"},
 }
 
 
@@ -491,6 +500,99 @@ def canary_stack(*, alarm="queries", release="listener", preview=False, rollback
         if arn is not None:
             refs = {"rule": event_rule, **({"arn": edge} if edge else {})}
             out.append(res(EVENT_TARGET, "rollback-target", {"rule": "orders-rollback", "arn": arn}, refs=refs))
+    return out
+
+
+# --- alerting: a topic, its key, and who publishes to it --------------------------------------------------------------
+
+ALERTS_ARN = "arn:aws:sns:eu-west-1:111111111111:acme-alerts"
+ALERTS_KEY_ARN = "arn:aws:kms:eu-west-1:111111111111:key/11111111-2222-3333-4444-555555555555"
+PUBLISHERS = {
+    "Sid": "PublishersOfThisAccount",
+    "Effect": "Allow",
+    "Principal": {"Service": ["budgets.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com"]},
+    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+    "Resource": "*",
+    "Condition": {"StringEquals": {"aws:SourceAccount": "111111111111"}},
+}
+ALERT_ALARM = {
+    "name": "acme-denied", "namespace": "LatticeTenancy/acme", "metricName": "DeniedRequests", "statistic": "Sum",
+    "period": 300.0, "evaluationPeriods": 1.0, "threshold": 10.0, "comparisonOperator": "GreaterThanThreshold",
+}  # fmt: skip
+
+
+def alert_stack(*, publisher="alarm", key="declared", statements=(KEY_ROOT, PUBLISHERS), separate=None, linked=True, preview=False):  # fmt: skip
+    """The alerts topic and who publishes to it: `publisher` "alarm" (alarmActions), "ok" (okActions only), "event"
+    (an EventTarget), "budget" (a budget notification) or None. `key`: "declared" (a Key of the stack with
+    `statements` as its policy; None: the default policy), "alias" (that key through a declared alias), a literal
+    kmsMasterKeyId, or None. `separate`: statements of a separate KeyPolicy. Without `linked` no dependency edges,
+    only literal ARNs; with `preview` the ARNs and the key ID are unknown and only the edges link."""
+    arn = UNKNOWN_STRING_VALUE if preview else ALERTS_ARN
+    key_props: dict[str, Any] = {"description": "alerts", "enableKeyRotation": True, "tags": TAGS}
+    if statements is not None:
+        key_props["policy"] = key_policy(*statements)
+    kms_key = res(KMS_KEY, "alerts-key", key_props)
+    out = [kms_key]
+    topic_props: dict[str, Any] = {"name": "acme-alerts", "tags": TAGS}
+    topic_refs = {}
+    if key == "declared":
+        topic_props["kmsMasterKeyId"] = UNKNOWN_STRING_VALUE if preview else ALERTS_KEY_ARN
+        topic_refs = {"kmsMasterKeyId": kms_key}
+        if not preview:
+            kms_key.inputs["arn"] = ALERTS_KEY_ARN
+    elif key == "alias":
+        alias = res(KMS_ALIAS, "alerts-alias", {"name": "alias/acme-alerts", "targetKeyId": "k-1"}, refs={"targetKeyId": kms_key})  # fmt: skip
+        out.append(alias)
+        topic_props["kmsMasterKeyId"] = "alias/acme-alerts"
+    elif key is not None:
+        topic_props["kmsMasterKeyId"] = key
+    if separate is not None:
+        out.append(res(KEY_POLICY, "alerts-key-policy", {"keyId": "k-1", "policy": key_policy(*separate)}, refs={"keyId": kms_key}))  # fmt: skip
+    topic = res(TOPIC, "alerts-topic", topic_props, refs=topic_refs if linked else None)
+    out.append(topic)
+    edge = topic if linked else None
+
+    def refs(*keys: str) -> dict | None:
+        return dict.fromkeys(keys, edge) if edge else None
+
+    if publisher == "alarm":
+        out.append(res(ALARM, "denied", {**ALERT_ALARM, "alarmActions": [arn], "okActions": [arn]}, refs=refs("alarmActions", "okActions")))  # fmt: skip
+    elif publisher == "ok":
+        out.append(res(ALARM, "denied", {**ALERT_ALARM, "okActions": [arn]}, refs=refs("okActions")))
+    elif publisher == "event":
+        rule = res(EVENT_RULE, "changes", {"name": "acme-changes", "eventPattern": compact({"source": ["aws.ram"]})})
+        out += [rule, res(EVENT_TARGET, "changes-topic", {"rule": "acme-changes", "arn": arn}, refs={"rule": rule, **(refs("arn") or {})})]  # fmt: skip
+    elif publisher == "budget":
+        notification = {"comparisonOperator": "GREATER_THAN", "threshold": 80.0, "thresholdType": "PERCENTAGE", "notificationType": "ACTUAL", "subscriberSnsTopicArns": [arn]}  # fmt: skip
+        out.append(res(BUDGET, "budget", {"name": "acme-tenant-a", "budgetType": "COST", "limitAmount": "100.00", "limitUnit": "USD", "timeUnit": "MONTHLY", "notifications": [notification]}, refs=refs("notifications")))  # fmt: skip
+    return out
+
+
+def alarm(name: str = "orphan", **props: Any) -> list[Registration]:
+    return [res(ALARM, name, {**ALERT_ALARM, **props})]
+
+
+# --- flow logs on the subnets of gateways and endpoints --------------------------------------------------------------
+
+
+def flow_log_stack(*, holder=RGW, logged=("subnet-1", "subnet-2"), traffic="ALL", vpc_log=None, declared=False):
+    """A resource gateway (or VPC endpoint) in subnet-1 and subnet-2 of vpc-1, with a flow log on each `logged` subnet
+    of `traffic`, and with `vpc_log` one on that VPC. With `declared` the subnets are Subnets of the stack whose IDs
+    are unknown during preview: only dependency edges link them."""
+    subnets = {s: res(SUBNET, s, {"vpcId": "vpc-1", "cidrBlock": "10.0.0.0/24"}) for s in ("subnet-1", "subnet-2")}
+    props: dict[str, Any] = {"name": "gw", "vpcId": "vpc-1", "subnetIds": ["subnet-1", "subnet-2"], "tags": TAGS}
+    if holder == ENDPOINT:
+        props = {"vpcEndpointType": "ServiceNetwork", "vpcId": "vpc-1", "subnetIds": ["subnet-1", "subnet-2"], "securityGroupIds": ["sg-1"]}  # fmt: skip
+    out: list[Registration] = []
+    if declared:
+        props["subnetIds"] = [UNKNOWN_STRING_VALUE, UNKNOWN_STRING_VALUE]
+        out += subnets.values()
+    out.append(res(holder, "holder", props, refs={"subnetIds": list(subnets.values())} if declared else None))
+    for s in logged:
+        log_props = {"subnetId": UNKNOWN_STRING_VALUE if declared else s, "trafficType": traffic, "logDestinationType": "cloud-watch-logs", "logDestination": "arn:aws:logs:eu-west-1:111111111111:log-group:flow"}  # fmt: skip
+        out.append(res(FLOW_LOG, f"flow-{s}", log_props, refs={"subnetId": subnets[s]} if declared else None))
+    if vpc_log is not None:
+        out.append(res(FLOW_LOG, "flow-vpc", {"vpcId": vpc_log, "trafficType": traffic}))
     return out
 
 
@@ -741,6 +843,16 @@ CASES = [
     Case("sg-no-rule-management-conflicts", "separate rules only", db_stack(rule=ingress()), None),
     Case("sg-no-rule-management-conflicts", "inline rules only", one(SG, {"description": "x", "ingress": [{"protocol": "tcp", "fromPort": 1.0, "toPort": 1.0}]}), None),
     Case("sg-no-rule-management-conflicts", "both", db_stack(rule=ingress(), inline=[{"protocol": "tcp", "fromPort": 1.0, "toPort": 1.0}]), "security group 'db-sg' has inline ingress rules and separate rule resources (rule)"),
+    Case("vpc-flow-logs-on-interface-subnets", "gateway, each subnet logged", flow_log_stack(), None),
+    Case("vpc-flow-logs-on-interface-subnets", "endpoint, rejected traffic logged", flow_log_stack(holder=ENDPOINT, traffic="REJECT"), None),
+    Case("vpc-flow-logs-on-interface-subnets", "flow log on the VPC", flow_log_stack(logged=(), vpc_log="vpc-1"), None),
+    Case("vpc-flow-logs-on-interface-subnets", "declared subnets, IDs unknown during preview", flow_log_stack(declared=True), None),
+    Case("vpc-flow-logs-on-interface-subnets", "gateway endpoint has no interfaces", one(ENDPOINT, {"vpcEndpointType": "Gateway", "vpcId": "vpc-1", "serviceName": "com.amazonaws.eu-west-1.s3"}), None),
+    Case("vpc-flow-logs-on-interface-subnets", "one subnet not logged", flow_log_stack(logged=("subnet-1",)), "resource gateway 'holder' puts network interfaces in subnet 'subnet-2', which has no flow log, nor has its VPC"),
+    Case("vpc-flow-logs-on-interface-subnets", "endpoint, nothing logged", flow_log_stack(holder=ENDPOINT, logged=()), "VPC endpoint 'holder' puts network interfaces in subnet 'subnet-1'"),
+    Case("vpc-flow-logs-on-interface-subnets", "accepted traffic only", flow_log_stack(traffic="ACCEPT"), "which is covered only by flow logs of trafficType ACCEPT"),
+    Case("vpc-flow-logs-on-interface-subnets", "flow log on another VPC", flow_log_stack(logged=(), vpc_log="vpc-2"), "subnet 'subnet-1', which has no flow log"),
+    Case("vpc-flow-logs-on-interface-subnets", "declared subnet not logged", flow_log_stack(declared=True, logged=("subnet-1",)), "in subnet 'subnet-2', which has no flow log"),
     # IAM --------------------------------------------------------------------------------------------------------
     Case("iam-no-admin-statements", "scoped", one(ROLE_POLICY, {"role": "r", "policy": identity(ACCESS)}), None),
     Case("iam-no-admin-statements", "admin", one(ROLE_POLICY, {"role": "r", "policy": identity({"Sid": "All", "Effect": "Allow", "Action": "*", "Resource": "*"})}), "policy statement 'All' allows Action \"*\" on Resource \"*\""),
@@ -858,6 +970,38 @@ CASES = [
     Case("lattice-canary-rollback", "target is a function not in the stack", canary_stack(target="elsewhere"), "have no rollback path"),
     Case("lattice-canary-rollback", "IDs unknown during preview, no alarm", canary_stack(preview=True, alarm=None), "listener 'listener' forwards by weight to 2 target groups whose IDs are unknown during preview, but only 0"),
     Case("lattice-canary-rollback", "IDs unknown during preview, no rollback", canary_stack(preview=True, rollback=False), "whose IDs are unknown during preview"),
+    # Alerting: SNS topics and CloudWatch alarms -----------------------------------------------------------------
+    Case("sns-topic-kms-encryption", "customer managed key", one(TOPIC, {"name": "t", "kmsMasterKeyId": ALERTS_KEY_ARN}), None),
+    Case("sns-topic-kms-encryption", "AWS managed key", one(TOPIC, {"name": "t", "kmsMasterKeyId": "alias/aws/sns"}), None),
+    Case("sns-topic-kms-encryption", "unset", one(TOPIC, {"name": "t"}), "kmsMasterKeyId is not set"),
+    Case("sns-topic-kms-encryption", "empty", one(TOPIC, {"name": "t", "kmsMasterKeyId": " "}), "kmsMasterKeyId is not set"),
+    Case("sns-service-topic-customer-managed-key", "alarm, key allows the services", alert_stack(), None),
+    Case("sns-service-topic-customer-managed-key", "EventBridge, linked by literal ARNs", alert_stack(publisher="event", linked=False), None),
+    Case("sns-service-topic-customer-managed-key", "budget", alert_stack(publisher="budget"), None),
+    Case("sns-service-topic-customer-managed-key", "key through a declared alias", alert_stack(key="alias"), None),
+    Case("sns-service-topic-customer-managed-key", "a separate KeyPolicy allows the services", alert_stack(statements=None, separate=(KEY_ROOT, PUBLISHERS)), None),
+    Case("sns-service-topic-customer-managed-key", "IDs unknown during preview", alert_stack(preview=True), None),
+    Case("sns-service-topic-customer-managed-key", "a key of another stack", alert_stack(key="arn:aws:kms:eu-west-1:111111111111:key/99999999-2222-3333-4444-555555555555"), None),
+    Case("sns-service-topic-customer-managed-key", "AWS managed key, only this account's principals publish", alert_stack(publisher=None, key="alias/aws/sns"), None),
+    Case("sns-service-topic-customer-managed-key", "AWS managed key, an alarm publishes", alert_stack(key="alias/aws/sns"), "topic 'alerts-topic' is encrypted with the AWS managed key 'alias/aws/sns'"),
+    Case("sns-service-topic-customer-managed-key", "AWS managed key by alias ARN, EventBridge by ARN only", alert_stack(publisher="event", key="arn:aws:kms:eu-west-1:111111111111:alias/aws/sns", linked=False), "every message from EventBridge target 'changes-topic' would be dropped"),
+    Case("sns-service-topic-customer-managed-key", "AWS managed key, OK actions only", alert_stack(publisher="ok", key="alias/aws/sns"), "let cloudwatch.amazonaws.com use it"),
+    Case("sns-service-topic-customer-managed-key", "key policy without budgets", alert_stack(publisher="budget", statements=(KEY_ROOT, with_(PUBLISHERS, Principal={"Service": ["cloudwatch.amazonaws.com"]}))), "whose policy doesn't allow budgets.amazonaws.com kms:GenerateDataKey, kms:Decrypt"),
+    Case("sns-service-topic-customer-managed-key", "key policy without Decrypt", alert_stack(statements=(KEY_ROOT, with_(PUBLISHERS, Action="kms:GenerateDataKey*"))), "doesn't allow cloudwatch.amazonaws.com kms:Decrypt"),
+    Case("sns-service-topic-customer-managed-key", "default key policy", alert_stack(publisher="event", statements=None), "doesn't allow events.amazonaws.com kms:GenerateDataKey, kms:Decrypt"),
+    Case("sns-service-topic-customer-managed-key", "key through an alias, default key policy", alert_stack(key="alias", statements=None), "encrypted with key 'alerts-key', whose policy doesn't allow cloudwatch.amazonaws.com"),
+    Case("sns-service-topic-customer-managed-key", "KeyPolicy replaces the key's own", alert_stack(separate=(KEY_ROOT,)), "doesn't allow cloudwatch.amazonaws.com"),
+    Case("cloudwatch-alarm-actions", "alarm notifies a topic", alert_stack(), None),
+    Case("cloudwatch-alarm-actions", "alarm actions unknown during preview", alert_stack(preview=True), None),
+    Case("cloudwatch-alarm-actions", "canary alarm an EventBridge rule rolls back", canary_stack(), None),
+    Case("cloudwatch-alarm-actions", "alarm an EventBridge rule sends to a topic", canary_stack(target="topic"), None),
+    Case("cloudwatch-alarm-actions", "no action", alarm(), "alarm 'acme-denied' has no alarmActions, and no enabled EventBridge rule"),
+    Case("cloudwatch-alarm-actions", "OK actions only", alert_stack(publisher="ok"), "alarm 'acme-denied' has no alarmActions"),
+    Case("cloudwatch-alarm-actions", "empty list", alarm(alarmActions=[]), "has no alarmActions"),
+    Case("cloudwatch-alarm-actions", "actions disabled", alarm(alarmActions=[ALERTS_ARN], actionsEnabled=False), "alarm 'acme-denied' has actionsEnabled false"),
+    Case("cloudwatch-alarm-actions", "EventBridge rule without a target", canary_stack(target=None), f"alarm '{CANARY_ALARM}' has no alarmActions"),
+    Case("cloudwatch-alarm-actions", "EventBridge rule disabled", canary_stack(rule={"state": "DISABLED"}), "has no alarmActions"),
+    Case("cloudwatch-alarm-actions", "EventBridge rule for another alarm", canary_stack(pattern=alarm_pattern(alarmName=["orders-other"])), "has no alarmActions"),
     # RAM --------------------------------------------------------------------------------------------------------
     Case("ram-principal-format", "account", one(PRINCIPAL, {"principal": "222222222222", "resourceShareArn": "arn"}), None),
     Case("ram-principal-format", "organization", one(PRINCIPAL, {"principal": "arn:aws:organizations::999999999999:organization/o-exampleorg1", "resourceShareArn": "arn"}), None),
@@ -873,10 +1017,17 @@ CASES = [
     # Tags -------------------------------------------------------------------------------------------------------
     Case("required-tags", "tagged", one(INSTANCE, RDS), None),
     Case("required-tags", "not taggable", one(ROLE_POLICY, {"role": "r", "policy": identity(ACCESS)}), None),
-    Case("required-tags", "no tags", one(SN, {"name": "sn", "authType": "AWS_IAM"}), "missing tag(s) ManagedBy, LatticeTenancyStack"),
+    Case("required-tags", "no tags", one(SN, {"name": "sn", "authType": "AWS_IAM"}), "missing tag(s) ManagedBy, LatticeTenancyStack, CostCenter, Environment"),
     Case("required-tags", "empty value", one(LOG_GROUP, {"name": "g", "tags": {**TAGS, "ManagedBy": " "}}), "missing tag(s) ManagedBy"),
+    Case("required-tags", "no cost center", one(BUDGET, {"name": "b", "tags": with_(TAGS, CostCenter=DROP)}), "missing tag(s) CostCenter"),
+    Case("required-tags", "no environment", one(FLOW_LOG, {"subnetId": "subnet-1", "tags": with_(TAGS, Environment="")}), "missing tag(s) Environment"),
     Case("required-tags", "another stack's tag", one(TRAIL, with_(TRAIL_OK, tags={**TAGS, "LatticeTenancyStack": "owner"})), "names another stack than 'prod'"),
-    Case("required-tags", "configured keys", one(INSTANCE, RDS), "missing tag(s) CostCenter", {"requiredTags": ["CostCenter"]}),
+    Case("required-tags", "configured keys", one(INSTANCE, RDS), "missing tag(s) Owner", {"requiredTags": ["Owner"]}),
+    Case("required-tags", "tenant role with Tenant and Team", one(ROLE, ROLE_OK), None),
+    Case("required-tags", "service role needs no Tenant", one(ROLE, TRAIL_LOGS_ROLE), None),
+    Case("required-tags", "tenant role without Tenant", one(ROLE, with_(ROLE_OK, tags=with_(ROLE_OK["tags"], Tenant=DROP))), "tenant role (tagged TenantAccount) missing tag(s) Tenant"),
+    Case("required-tags", "tenant role without Team", one(ROLE, with_(ROLE_OK, tags=with_(ROLE_OK["tags"], Team=" "))), "missing tag(s) Team"),
+    Case("required-tags", "tenant role, configured keys", one(ROLE, with_(ROLE_OK, tags=with_(ROLE_OK["tags"], Tenant=DROP))), None, {"tenantRoleTags": ["Team"]}),
     # Stack ------------------------------------------------------------------------------------------------------
     Case("production-resources-protected", "both protected", [res(INSTANCE, "db", RDS, protect=True), *audit_stack()], None),
     Case("production-resources-protected", "database unprotected", [res(INSTANCE, "db", RDS), *audit_stack()], "database 'db' is not protected in production stack 'prod'"),

@@ -5,6 +5,7 @@
     diagram       rewrite the README's Mermaid diagram from the plan
     policy-table  rewrite the README's guardrail table from the pack
     schema        rewrite the stack files' JSON Schema from the config models
+    cost          per tenant, the resources it is charged for; the shared fixed monthly cost, from a price table
 
 Every command takes `--root` (the project folder). Exit status, the same for all: 0 done, nothing found; 1 a
 finding (a stack that can't be planned, a mandatory policy violation, an access problem, a generated file out of
@@ -22,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from tooling import diagram, plan, policy_check, readme, schema
+from tooling import cost, diagram, plan, policy_check, readme, schema
 from tooling.policy_evaluation import PolicyConfigError
 from tooling.stackfiles import stack_names
 
@@ -61,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
         generated = commands.add_parser(name, parents=[common], help=f"rewrite {what}")
         generated.add_argument("--check", action="store_true", help="don't write; exit 1 when it is out of date")
         generated.add_argument("--print", action="store_true", help="print it instead of writing it")
+    cost_cmd = commands.add_parser("cost", parents=[common], help="per-tenant attribution and shared fixed cost")
+    cost_cmd.add_argument("--stack", action="append", help="only this owner stack, or the owner a tenant stack reads")
+    cost_cmd.add_argument("--prices", type=Path, help="a price table like tooling/prices.json (default: that file)")
+    cost_cmd.add_argument("--json", action="store_true", help="the report as JSON")
     return parser
 
 
@@ -113,6 +118,17 @@ def run(argv: Sequence[str] | None = None) -> int:
         checks = policy_check.check_stacks(root, args.stack, _policy_config(args.policy_config))
         print(policy_check.as_json(checks) if args.json else policy_check.render(checks))
         return 1 if any(c.failed for c in checks) else 0
+    if args.command == "cost":
+        _known_stacks(root, args.stack)
+        try:
+            table = cost.load_prices(args.prices)
+        except cost.PriceTableError as error:
+            raise UsageError(str(error)) from None
+        plans = cost.select(plan.plan_all(root), args.stack)
+        errors = {p.name: p.error or "not planned" for p in cost.failed(plans)}
+        reports = cost.analyse(plans, table)
+        sys.stdout.write(cost.as_json(reports, table, errors) if args.json else cost.render(reports, table, errors))
+        return 1 if errors else 0
     if args.command == "diagram":
         _known_stacks(root, None)
         plans = plan.plan_all(root)

@@ -7,13 +7,13 @@ relatively and nothing outside pulumi_policy, so both work.
 
 from __future__ import annotations
 
-from . import cloudtrail, iam, kms, lattice, logs, network, ram, rds, s3, stack, tags
+from . import cloudtrail, iam, kms, lattice, logs, monitoring, network, ram, rds, s3, stack, tags
 from .common import ResourceRule, Rule, StackRule
 
 PACK_NAME = "lattice-tenancy-guardrails"
 PACK_DESCRIPTION = (
-    "Guardrails for lattice-tenancy: RDS, the audit bucket, trail and key, security groups, IAM, VPC Lattice (with "
-    "canary rollback), RAM, tags."
+    "Guardrails for lattice-tenancy: RDS, the audit bucket, trail and key, security groups and flow logs, IAM, VPC "
+    "Lattice (with canary rollback), RAM, alerting (SNS topics, CloudWatch alarms), tags."
 )
 
 POLICIES: list[ResourceRule | StackRule] = [
@@ -22,6 +22,7 @@ POLICIES: list[ResourceRule | StackRule] = [
     *cloudtrail.POLICIES,
     *kms.POLICIES,
     *logs.POLICIES,
+    *monitoring.POLICIES,
     *network.POLICIES,
     *iam.POLICIES,
     *lattice.POLICIES,

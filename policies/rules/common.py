@@ -175,6 +175,24 @@ def items(value: Any) -> list[Any]:
     return [value]
 
 
+def known_texts(values: Any) -> list[str]:
+    """The known, non-empty strings of a list input (a single string counts as one); an element unknown during preview
+    is skipped: stack policies link it by its dependency edge instead."""
+    if isinstance(values, str):
+        return [values] if values else []
+    if not isinstance(values, Sequence):
+        return []
+    found = []
+    for i in range(len(values)):
+        try:
+            entry = values[i]
+        except UnknownValueError:
+            continue
+        if isinstance(entry, str) and entry:
+            found.append(entry)
+    return found
+
+
 def plain(value: Any) -> Any:
     """A proxied value as plain dicts and lists (reading every element, so an unknown one raises)."""
     if isinstance(value, Mapping):

@@ -282,16 +282,18 @@ def _admits(matcher: Any, wanted: str) -> bool:
     return False
 
 
-def _on_default_bus(rule) -> bool:
+def on_default_bus(rule) -> bool:
+    """Whether the EventBridge rule is on the default bus, where AWS services (CloudWatch alarms) send their events."""
     bus = text(value(rule, "eventBusName"))
     return bus in ("", "default") or bus.endswith(":event-bus/default")
 
 
-def _enabled(rule) -> bool:
+def rule_enabled(rule) -> bool:
+    """Whether the EventBridge rule is enabled (state, or the deprecated isEnabled)."""
     return text(value(rule, "state")) != "DISABLED" and not is_false(value(rule, "isEnabled"))
 
 
-def _names_alarm(rule, alarm) -> bool:
+def names_alarm(rule, alarm) -> bool:
     """Whether the EventBridge rule matches the alarm entering ALARM: the alarm's Outputs flowed into its eventPattern,
     or the pattern names the alarm (detail.alarmName, or its ARN in resources) and admits CloudWatch alarm state
     changes to ALARM."""
@@ -327,14 +329,14 @@ def _invokes_function(target, functions: list) -> bool:
 
 def _canary_rollback(args, config, report):
     alarms = of_type(args, METRIC_ALARM)
-    rules = [r for r in of_type(args, EVENT_RULE) if _enabled(r) and _on_default_bus(r)]
+    rules = [r for r in of_type(args, EVENT_RULE) if rule_enabled(r) and on_default_bus(r)]
     targets = of_type(args, EVENT_TARGET)
     functions = of_type(args, FUNCTION)
     groups = of_type(args, TARGET_GROUP)
 
     def rolls_back(alarm) -> bool:
         return any(
-            _names_alarm(r, alarm)
+            names_alarm(r, alarm)
             and any(refers_to(t, "rule", r, ("name",)) and _invokes_function(t, functions) for t in targets)
             for r in rules
         )

@@ -1,6 +1,9 @@
-"""Security groups: nothing open to the internet, the database reachable from the resource gateway only."""
+"""Security groups: nothing open to the internet, the database reachable from the resource gateway only. Flow logs on
+every subnet the stack puts network interfaces in."""
 
 from __future__ import annotations
+
+from pulumi_policy import PolicyResource
 
 from .common import (
     ADVISORY,
@@ -14,6 +17,7 @@ from .common import (
     format_list,
     is_wide_network,
     items,
+    known_texts,
     number,
     of_type,
     refers_to,
@@ -27,6 +31,11 @@ INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 INSTANCE = "aws:rds/instance:Instance"
 RESOURCE_GATEWAY = "aws:vpclattice/resourceGateway:ResourceGateway"
+VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+SUBNET = "aws:ec2/subnet:Subnet"
+# Security Hub EC2.6 (trafficType parameter REJECT): a flow log of accepted traffic only shows no probing.
+LOGGED_TRAFFIC = ("ALL", "REJECT")
 
 DEFAULT_PORTS = {"mysql": 3306, "mariadb": 3306, "postgres": 5432}
 PROVIDER_DEFAULT_DESCRIPTION = "Managed by Pulumi"
@@ -154,6 +163,57 @@ def _rule_management_conflicts(args, config, report):
             )
 
 
+def _subnets(holder, declared: list) -> list[tuple[str, str | None, PolicyResource | None]]:
+    """(label, literal ID, declared Subnet) for each subnet the gateway or endpoint names in subnetIds: by a known ID
+    (matched to a declared Subnet when one has it), or by the dependency edge of a Subnet declared in this stack."""
+    found: list[tuple[str, str | None, PolicyResource | None]] = []
+    for literal in known_texts(value(holder, "subnetIds")):
+        subnet = next((s for s in declared if literal == text(value(s, "id"))), None)
+        found.append((literal, literal, subnet))
+    for dependency in holder.property_dependencies.get("subnetIds", []):
+        known = any(s is not None and s.urn == dependency.urn for _, _, s in found)
+        if dependency.resource_type == SUBNET and not known:
+            found.append((dependency.name, None, dependency))
+    return found
+
+
+def _logs_subnet(flow_log, literal: str | None, subnet) -> bool:
+    if subnet is not None and refers_to(flow_log, "subnetId", subnet):
+        return True
+    return literal is not None and text(value(flow_log, "subnetId")) == literal
+
+
+def _logs_vpc_of(flow_log, holder) -> bool:
+    """Whether the flow log is on the holder's VPC: the same literal ID, or both linked to one declared VPC."""
+    vpc = text(value(holder, "vpcId"))
+    if vpc and text(value(flow_log, "vpcId")) == vpc:
+        return True
+    linked = {d.urn for d in holder.property_dependencies.get("vpcId", [])}
+    return any(d.urn in linked for d in flow_log.property_dependencies.get("vpcId", []))
+
+
+def _interface_flow_logs(args, config, report):
+    flow_logs, declared = of_type(args, FLOW_LOG), of_type(args, SUBNET)
+    for holder in of_type(args, RESOURCE_GATEWAY, VPC_ENDPOINT):
+        kind = "resource gateway" if holder.resource_type == RESOURCE_GATEWAY else "VPC endpoint"
+        vpc_logs = [f for f in flow_logs if _logs_vpc_of(f, holder)]
+        for label, literal, subnet in _subnets(holder, declared):
+            covering = vpc_logs + [f for f in flow_logs if _logs_subnet(f, literal, subnet)]
+            if any(text(value(f, "trafficType")) in LOGGED_TRAFFIC for f in covering):
+                continue
+            if covering:
+                types = format_list(sorted({text(value(f, "trafficType")) or "not set" for f in covering}))
+                problem = f"is covered only by flow logs of trafficType {types}"
+            else:
+                problem = "has no flow log, nor has its VPC"
+            report(
+                f"{kind} {holder.name!r} puts network interfaces in subnet {label!r}, which {problem}: add an "
+                f"ec2.FlowLog on the subnet (or its VPC) with traffic_type ALL or REJECT, so traffic to and from "
+                f"those interfaces can be investigated",
+                holder.urn,
+            )
+
+
 POLICIES: list[ResourceRule | StackRule] = [
     ResourceRule(
         "sg-no-public-ingress",
@@ -190,5 +250,15 @@ POLICIES: list[ResourceRule | StackRule] = [
         level=ADVISORY,
         severity=MEDIUM,
         controls=["AWSGuard security-group-no-rule-management-conflicts"],
+    ),
+    StackRule(
+        "vpc-flow-logs-on-interface-subnets",
+        "Every subnet a VPC Lattice resource gateway or a VPC endpoint puts network interfaces in has a flow log of all "
+        "or rejected traffic, on the subnet or on its VPC",
+        types=[RESOURCE_GATEWAY, VPC_ENDPOINT, FLOW_LOG, SUBNET],
+        check=_interface_flow_logs,
+        level=MANDATORY,
+        severity=MEDIUM,
+        controls=["Security Hub EC2.6", "CIS 3.9", "AWS Config vpc-flow-logs-enabled"],
     ),
 ]

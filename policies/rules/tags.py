@@ -1,10 +1,14 @@
-"""Tags: every taggable resource says who manages it and which stack declared it."""
+"""Tags: every taggable resource says who manages it, which stack declared it and whom its cost is charged to (cost
+center, environment); a tenant's role also names the tenant and its team."""
 
 from __future__ import annotations
 
 from .common import ADVISORY, LOW, ResourceRule, StackRule, format_list, stack_of, text
 
 STACK_TAG = "LatticeTenancyStack"
+ROLE = "aws:iam/role:Role"
+# The tag that makes a role a tenant's (iam.py's ABAC tags): its account, so the role's cost is the tenant's.
+TENANT_ROLE_TAG = "TenantAccount"
 
 # Resource types that take `tags` (checked against pulumi_aws by the tests): those this program declares, and the
 # ones it is likely to grow. A type missing here is not checked, so the tests also require every taggable type the
@@ -52,6 +56,13 @@ def _required_tags(args, config, report):
     missing = [key for key in config["requiredTags"] if not text(tags.get(key)).strip()]
     if missing:
         report(f"missing tag(s) {format_list(missing)}")
+    if args.resource_type == ROLE and text(tags.get(TENANT_ROLE_TAG)).strip():
+        missing = [key for key in config["tenantRoleTags"] if key not in missing and not text(tags.get(key)).strip()]
+        if missing:
+            report(
+                f"tenant role (tagged {TENANT_ROLE_TAG}) missing tag(s) {format_list(missing)}: budgets and the cost "
+                f"report charge a tenant by these tags"
+            )
     declared, stack = text(tags.get(STACK_TAG)), stack_of(args.urn)
     if declared and stack and declared != stack:
         report(f"tag {STACK_TAG}={declared!r} names another stack than {stack!r}, which declares the resource")
@@ -60,7 +71,8 @@ def _required_tags(args, config, report):
 POLICIES: list[ResourceRule | StackRule] = [
     ResourceRule(
         "required-tags",
-        "Taggable resources carry the required tags, and LatticeTenancyStack names their own stack",
+        "Taggable resources carry the required tags (ownership and chargeback), tenant roles also Tenant and Team, "
+        "and LatticeTenancyStack names their own stack",
         types=TAGGABLE,
         check=_required_tags,
         level=ADVISORY,
@@ -69,9 +81,15 @@ POLICIES: list[ResourceRule | StackRule] = [
             "requiredTags": {
                 "type": "array",
                 "items": {"type": "string"},
-                "default": ["ManagedBy", STACK_TAG],
+                "default": ["ManagedBy", STACK_TAG, "CostCenter", "Environment"],
                 "description": "Tag keys every taggable resource must carry with a non-empty value.",
-            }
+            },
+            "tenantRoleTags": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": ["Tenant", "Team"],
+                "description": f"Tag keys a tenant's IAM role (one tagged {TENANT_ROLE_TAG}) must carry as well.",
+            },
         },
     ),
 ]
