@@ -6,6 +6,8 @@ from components.audit import Audit, AuditArgs
 from components.auth import Auth, AuthArgs
 from components.chargeback import SERVER_ACCESS_LOG_PREFIX as CHARGEBACK_ACCESS_LOG_PREFIX
 from components.chargeback import Chargeback, ChargebackArgs
+from components.compliance import SERVER_ACCESS_LOG_PREFIX as COMPLIANCE_ACCESS_LOG_PREFIX
+from components.compliance import Compliance, ComplianceArgs
 from components.connection import Connection, ConnectionArgs
 from components.database import Database, DatabaseArgs
 from components.flow_logs import FlowLogs, FlowLogsArgs
@@ -60,7 +62,44 @@ def owner_contract(config: TenantStackConfig, account: environment.Account, prob
         raise pulumi.RunError(str(error) + (f"\nAlso in this stack's configuration:{also}" if also else "")) from None
 
 
+def with_discovered_tenants(config: OwnerConfig) -> tuple[OwnerConfig, list[str]]:
+    """The config with the tenants its OUs hold now (listed tenants win); a problem ends the run before anything."""
+    if not config.tenant_sources:
+        return config, []
+    discovered, external_ids, problems = environment.discover_tenants(config)
+    try:
+        fail_on(problems)
+    except ConfigError as error:
+        raise pulumi.RunError(str(error)) from None
+    merged = config.model_copy(
+        update={"tenants": [*config.tenants, *discovered], "external_ids": {**config.external_ids, **external_ids}}
+    )
+    return merged, [t.name for t in discovered]
+
+
+def audit_log_groups(config: OwnerConfig) -> list[str]:
+    """The other components' log groups the audit key encrypts (its policy names each)."""
+    prefix = config.name_prefix
+    flow_logs = config.monitoring.flow_logs
+    return (
+        [naming.rollback_log_group(prefix)] * any(s.canary for s in config.services)
+        + [naming.flow_log_group(prefix)] * (flow_logs.enabled and flow_logs.destination == "cloudwatch")
+        + [naming.config_rule_log_group(prefix)] * (config.compliance.enabled and config.compliance.lattice_rule)
+    )
+
+
+def logged_buckets(config: OwnerConfig, account: environment.Account) -> dict[str, str]:
+    """The other components' buckets whose server access logs go to the audit log bucket: prefix → bucket."""
+    prefix, logged = config.name_prefix, {}
+    if config.chargeback.data_export:
+        logged[CHARGEBACK_ACCESS_LOG_PREFIX] = naming.cost_export_bucket(prefix, account.account_id, account.region)
+    if config.compliance.enabled and config.compliance.recorder == "create":
+        logged[COMPLIANCE_ACCESS_LOG_PREFIX] = naming.config_bucket(prefix, account.account_id, account.region)
+    return logged
+
+
 def owner(config: OwnerConfig, account: environment.Account, subnets: list[environment.SubnetFacts]) -> None:
+    config, discovered = with_discovered_tenants(config)
     prefix = config.name_prefix
     tags = config.stack_tags(pulumi.get_stack())
 
@@ -148,14 +187,8 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
             service_network_id=network.service_network_id,
             settings=config.audit,
             create_key=config.creates_audit_key,
-            other_log_groups=[naming.rollback_log_group(prefix)] * any(s.canary for s in config.services)
-            + [naming.flow_log_group(prefix)]
-            * (config.monitoring.flow_logs.enabled and config.monitoring.flow_logs.destination == "cloudwatch"),
-            other_logged_buckets={
-                CHARGEBACK_ACCESS_LOG_PREFIX: naming.cost_export_bucket(prefix, account.account_id, account.region)
-            }
-            if config.chargeback.data_export
-            else {},
+            other_log_groups=audit_log_groups(config),
+            other_logged_buckets=logged_buckets(config, account),
             protect=config.deletion_protected,
             tags=tags,
         ),
@@ -212,6 +245,7 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
             services={name: service.service_arn for name, service in services.items()},
             service_metrics={svc.name: svc.alarms.metrics for svc in config.services},
             database_identifier=naming.database(prefix),
+            organization_events=bool(config.tenant_sources),
             protect=config.deletion_protected,
             tags=tags,
         ),
@@ -229,6 +263,22 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
             tags=tags,
         ),
     )
+
+    if config.compliance.enabled:
+        Compliance(
+            "compliance",
+            ComplianceArgs(
+                name_prefix=prefix,
+                account=account,
+                settings=config.compliance,
+                allowed_principals=config.share_principals,
+                topic_arn=monitoring.topic_arn,
+                protect=config.deletion_protected,
+                kms_key_arn=audit.key_arn or config.audit.kms_key_arn,
+                server_access_log_bucket=audit.server_access_log_bucket_name,
+                tags=tags,
+            ),
+        )
 
     # The tenant contract (tenancy.contract.OwnerContract): every key a tenant stack reads.
     pulumi.export("contract_version", CONTRACT_VERSION)
@@ -271,6 +321,9 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
     pulumi.export("server_access_log_bucket_name", audit.server_access_log_bucket_name)
     pulumi.export("audit_key_arn", audit.key_arn)
     pulumi.export("service_rollbacks", holds)
+    # Tenants found in tenantSources' OUs on this deployment, and (secret) the external IDs to give each team.
+    pulumi.export("discovered_tenants", {t.name: t.account_id for t in config.tenants if t.name in discovered})
+    pulumi.export("discovered_external_ids", pulumi.Output.secret({n: config.external_ids[n] for n in discovered}))
     pulumi.export("alerts_topic_arn", monitoring.topic_arn)
     pulumi.export("dashboard_name", monitoring.dashboard_name)
     pulumi.export("cost_export_bucket_name", chargeback.export_bucket_name)

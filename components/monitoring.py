@@ -45,9 +45,19 @@ CHANGE_EVENTS: dict[str, tuple[str, str, list[str]]] = {
             "TagRole", "UntagRole", "CreateRole", "DeleteRole",
         ],
     ),
+    # Accounts joining, leaving or moving between OUs: the next owner deployment grants or revokes tenants.
+    "organizations": (
+        "aws.organizations",
+        "organizations.amazonaws.com",
+        [
+            "MoveAccount", "CreateAccount", "CreateAccountResult", "InviteAccountToOrganization", "AcceptHandshake",
+            "RemoveAccountFromOrganization", "LeaveOrganization", "CloseAccount",
+        ],
+    ),
 }  # fmt: skip
-# IAM is a global service: its CloudTrail events reach EventBridge in us-east-1 only.
+# IAM and Organizations are global services: their CloudTrail events reach EventBridge in us-east-1 only.
 IAM_EVENTS_REGION = "us-east-1"
+GLOBAL_KINDS = ("iam", "organizations")
 
 
 def change_event_pattern(kind: str, role_prefix: str | None = None) -> str:
@@ -55,8 +65,10 @@ def change_event_pattern(kind: str, role_prefix: str | None = None) -> str:
     detail: dict[str, Any] = {"eventSource": [event_source], "eventName": sorted(names)}
     if role_prefix:  # only this stack's roles (tenant roles and service roles are all named <prefix>-…)
         detail["requestParameters"] = {"roleName": [{"prefix": role_prefix}]}
+    # CreateAccountResult arrives as a service event (UNCONFIRMED): match both kinds for Organizations.
+    kinds = ["AWS API Call via CloudTrail"] + (["AWS Service Event via CloudTrail"] if kind == "organizations" else [])
     return json.dumps(
-        {"source": [source], "detail-type": ["AWS API Call via CloudTrail"], "detail": detail},
+        {"source": [source], "detail-type": kinds, "detail": detail},
         sort_keys=True,
         separators=(",", ":"),
     )
@@ -78,6 +90,8 @@ class MonitoringArgs:
     """Shared service name → the Lattice metric names to draw for it."""
     database_identifier: str
     """The RDS instance, for the dashboard's database row."""
+    organization_events: bool
+    """Tenants come from OUs: alert on Organizations account events (they call for the next owner deployment)."""
     protect: bool
     """Production: Pulumi `protect` on the alerts key."""
     tags: dict[str, str]
@@ -217,9 +231,11 @@ class Monitoring(pulumi.ComponentResource):
         account, prefix = args.account, args.name_prefix
         names = []
         kinds = ["lattice", "ram"] + (["iam"] if args.settings.iam_events != "off" else [])
+        kinds += ["organizations"] if args.organization_events else []
+        forwarded = []
         for kind in kinds:
             rule_name = naming.change_event_rule(prefix, kind)
-            elsewhere = kind == "iam" and account.region != IAM_EVENTS_REGION
+            elsewhere = kind in GLOBAL_KINDS and account.region != IAM_EVENTS_REGION
             # IAM events forwarded from us-east-1 arrive on this region's default bus with their source: a second
             # rule here sends them to the topic like the others.
             rule = aws.cloudwatch.EventRule(
@@ -235,10 +251,12 @@ class Monitoring(pulumi.ComponentResource):
             )
             names.append(rule_name)
             if elsewhere:
-                self._forward_iam_events(name, args, rule_name)
+                forwarded.append(kind)
+        if forwarded:
+            self._forward_from_us_east_1(name, args, forwarded)
         return names
 
-    def _forward_iam_events(self, name: str, args: MonitoringArgs, home_rule: str) -> None:
+    def _forward_from_us_east_1(self, name: str, args: MonitoringArgs, kinds: list[str]) -> None:
         account, prefix = args.account, args.name_prefix
         replace_by_deleting = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
         bus = f"arn:{account.partition}:events:{account.region}:{account.account_id}:event-bus/default"
@@ -246,7 +264,7 @@ class Monitoring(pulumi.ComponentResource):
             f"{name}-iam-forwarder",
             name=f"{prefix}-iam-events",
             path=naming.SERVICE_ROLE_PATH,
-            description=f"Forwards IAM change events from {IAM_EVENTS_REGION} to {account.region} ({home_rule})",
+            description=f"Forwards {' and '.join(kinds)} events from {IAM_EVENTS_REGION} to {account.region}",
             assume_role_policy=documents.compact_json(
                 documents.service_role_trust_policy(
                     service="events.amazonaws.com",
@@ -264,23 +282,25 @@ class Monitoring(pulumi.ComponentResource):
             policy=documents.compact_json(documents.event_forwarding_policy(bus_arn=bus)),
             opts=replace_by_deleting,
         )
-        rule = aws.cloudwatch.EventRule(
-            f"{name}-changes-iam-us-east-1",
-            region=IAM_EVENTS_REGION,
-            name=naming.change_event_rule(prefix, "iam-fwd"),
-            description=f"lattice-tenancy {prefix}: IAM changes to its roles, forwarded to {account.region}",
-            event_pattern=change_event_pattern("iam", f"{prefix}-"),
-            tags=args.tags,
-            opts=replace_by_deleting,
-        )
-        aws.cloudwatch.EventTarget(
-            f"{name}-changes-iam-us-east-1-bus",
-            region=IAM_EVENTS_REGION,
-            rule=rule.name,
-            arn=bus,
-            role_arn=role.arn,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        for kind in kinds:
+            suffix = "iam-fwd" if kind == "iam" else f"{kind}-fwd"
+            rule = aws.cloudwatch.EventRule(
+                f"{name}-changes-{kind}-us-east-1",
+                region=IAM_EVENTS_REGION,
+                name=naming.change_event_rule(prefix, suffix),
+                description=f"lattice-tenancy {prefix}: {kind} events, forwarded to {account.region}",
+                event_pattern=change_event_pattern(kind, f"{prefix}-" if kind == "iam" else None),
+                tags=args.tags,
+                opts=replace_by_deleting,
+            )
+            aws.cloudwatch.EventTarget(
+                f"{name}-changes-{kind}-us-east-1-bus",
+                region=IAM_EVENTS_REGION,
+                rule=rule.name,
+                arn=bus,
+                role_arn=role.arn,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
 
     @staticmethod
     def _dashboard(

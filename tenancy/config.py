@@ -86,11 +86,13 @@ def sharing_scope(principals: list[str], tenant_accounts: list[str]) -> str:
             "create an endpoint to the service network."
         )
     return (
-        "ORGANIZATION-WIDE SHARING (sharing.organizationPrincipals, an opt-in): every account in "
+        "ORGANIZATION-WIDE SHARING (sharing.organizationPrincipals or tenantSources, an opt-in): every account in "
         + ", ".join(groups)
         + f" — not only the {len(set(tenant_accounts))} tenant account(s) — can create an endpoint to the service "
         "network and reach the database port. The auth policy does not govern the database: only IAM database "
-        "authentication (a tenant role's rds-db:connect to its own DB user) stands between those accounts and the data."
+        "authentication (a tenant role's rds-db:connect to its own DB user) stands between those accounts and the data. "
+        "An account that joins one of them reaches the network at once; its tenant role, DB user and services come "
+        "only with the next owner deployment."
     )
 
 
@@ -682,6 +684,103 @@ class Chargeback(TenantChargeback):
 CHARGEBACK_TAGS = ("Tenant", "Team", "CostCenter", "Environment")
 
 
+# --- AWS Organizations: tenants discovered from OUs; AWS Config ------------------------------------------------------
+
+
+def _ou_arn(value: str) -> str:
+    if re.fullmatch(r"ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}", value):
+        raise ValueError(
+            f"{value!r} is a bare OU ID; write the OU ARN: "
+            f'"arn:aws:organizations::<management-account-id>:ou/o-<org-id>/{value}"'
+        )
+    if not re.fullmatch(ORGANIZATION_PRINCIPAL_PATTERNS[1], value):
+        raise ValueError(
+            f'{value!r} is not an OU ARN: "arn:aws:organizations::111122223333:ou/o-exampleorgid/ou-ab12-cdef3456"'
+        )
+    return value
+
+
+OuArn = Annotated[str, AfterValidator(_ou_arn)]
+# Account tags that name a discovered tenant (and its team); without them the account's name is used.
+TENANT_NAME_TAG = "lattice-tenancy:tenant"
+TENANT_TEAM_TAG = "lattice-tenancy:team"
+
+
+class TenantOverride(Strict):
+    """What to call a discovered account, instead of what its tags or name say."""
+
+    name: TenantName | None = None
+    team: TeamTag | None = None
+    db_user: DbUser | None = None
+
+
+class TenantSource(Strict):
+    """Every ACTIVE account in this OU (and the OUs below it) is a tenant, on each deployment."""
+
+    ou_arn: OuArn
+    overrides: dict[AccountId, TenantOverride] = Field(default_factory=dict)
+
+    @property
+    def ou_id(self) -> str:
+        return self.ou_arn.rsplit("/", 1)[-1]
+
+
+def organization_id(arn: str) -> str | None:
+    found = re.search(r"(o-[a-z0-9]{10,32})", arn)
+    return found.group(1) if found else None
+
+
+# AWS Config managed rules that back this design's guardrails (AWS Config Developer Guide, managed rules list).
+CONFIG_RULES = (
+    "RDS_STORAGE_ENCRYPTED", "RDS_INSTANCE_PUBLIC_ACCESS_CHECK", "RDS_SNAPSHOTS_PUBLIC_PROHIBITED",
+    "RDS_INSTANCE_IAM_AUTHENTICATION_ENABLED", "RDS_INSTANCE_DELETION_PROTECTION_ENABLED", "RDS_MULTI_AZ_SUPPORT",
+    "RDS_LOGGING_ENABLED", "RDS_ENHANCED_MONITORING_ENABLED", "DB_INSTANCE_BACKUP_ENABLED", "CLOUD_TRAIL_ENABLED",
+    "MULTI_REGION_CLOUD_TRAIL_ENABLED", "CLOUD_TRAIL_LOG_FILE_VALIDATION_ENABLED", "CLOUD_TRAIL_ENCRYPTION_ENABLED",
+    "CLOUD_TRAIL_CLOUD_WATCH_LOGS_ENABLED", "S3_BUCKET_SSL_REQUESTS_ONLY", "S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED",
+    "S3_BUCKET_PUBLIC_READ_PROHIBITED", "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED", "S3_BUCKET_VERSIONING_ENABLED",
+    "VPC_FLOW_LOGS_ENABLED", "CW_LOGGROUP_RETENTION_PERIOD_CHECK", "CLOUDWATCH_LOG_GROUP_ENCRYPTED",
+    "CLOUDWATCH_ALARM_ACTION_CHECK", "SNS_ENCRYPTED_KMS",
+)  # fmt: skip
+# Rules AWS has but this project doesn't default to (valid to list).
+OTHER_CONFIG_RULES = (
+    "RDS_SNAPSHOT_ENCRYPTED", "RDS_AUTOMATIC_MINOR_VERSION_UPGRADE_ENABLED", "RDS_INSTANCE_DEFAULT_ADMIN_CHECK",
+    "S3_ACCOUNT_LEVEL_PUBLIC_ACCESS_BLOCKS_PERIODIC", "IAM_POLICY_NO_STATEMENTS_WITH_ADMIN_ACCESS",
+    "IAM_NO_INLINE_POLICY_CHECK", "IAM_ROLE_MANAGED_POLICY_CHECK", "VPC_SG_OPEN_ONLY_TO_AUTHORIZED_PORTS",
+    "INCOMING_SSH_DISABLED", "REQUIRED_TAGS",
+)  # fmt: skip
+
+
+def _config_rule(value: str) -> str:
+    if value not in CONFIG_RULES + OTHER_CONFIG_RULES:
+        import difflib
+
+        close = difflib.get_close_matches(value, CONFIG_RULES + OTHER_CONFIG_RULES, n=1)
+        raise ValueError(
+            f"{value!r} is not an AWS Config managed rule identifier this project knows"
+            + (f"; did you mean {close[0]!r}?" if close else "")
+        )
+    return value
+
+
+class Compliance(Strict):
+    """AWS Config in the owner account: a recorder (or an existing one), delivery, managed rules and a custom rule."""
+
+    enabled: bool = False
+    # create: this stack creates the recorder and delivery channel (one per account and region); existing: the
+    # account already records (e.g. through an organization's setup), and only rules are added.
+    recorder: Literal["create", "existing"] = "create"
+    rules: list[Annotated[str, AfterValidator(_config_rule)]] = Field(default_factory=lambda: list(CONFIG_RULES))
+    # A periodic custom rule: every Lattice network and service uses AWS_IAM with an auth policy; no resource
+    # configuration is shared outside the configured principals.
+    lattice_rule: bool = True
+    frequency: Literal["One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"] = "TwentyFour_Hours"
+
+    @model_validator(mode="after")
+    def _unique_rules(self) -> Compliance:
+        _unique(self.rules, "rules")
+        return self
+
+
 class StackConfigBase(Strict):
     """What every stack kind has: a name prefix (the loader fills its default in), the expected account, tags."""
 
@@ -719,7 +818,12 @@ class OwnerConfig(StackConfigBase):
     network: Network
     database: Database = Database()
     sharing: Sharing = Sharing()
-    tenants: list[Tenant] = Field(min_length=1)
+    tenants: list[Tenant] = Field(default_factory=list)
+    # OUs whose accounts are tenants too, found at deploy time (README, "Organizations").
+    tenant_sources: list[TenantSource] = Field(default_factory=list, max_length=20)
+    # Secret: the key the external IDs of discovered tenants derive from (HMAC-SHA256 of the account ID).
+    discovery_secret: ExternalId | None = None
+    compliance: Compliance = Compliance()
     access_window: AccessWindow
     audit: Audit = Audit()
     services: list[SharedService] = Field(default_factory=list, max_length=50)
@@ -729,6 +833,24 @@ class OwnerConfig(StackConfigBase):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> OwnerConfig:
+        if not self.tenants and not self.tenant_sources:
+            raise ValueError("tenants: list at least one tenant, or name an OU under tenantSources")
+        if self.tenant_sources and not self.discovery_secret:
+            raise ValueError(
+                "discoverySecret: tenantSources needs a secret the discovered tenants' external IDs derive from; set "
+                'it with: pulumi config set --secret discoverySecret "$(openssl rand -hex 32)"'
+            )
+        _unique([s.ou_arn for s in self.tenant_sources], "tenantSources[].ouArn")
+        organizations = {
+            organization_id(p)
+            for p in [*self.sharing.organization_principals, *(s.ou_arn for s in self.tenant_sources)]
+        }
+        if len(organizations) > 1:
+            raise ValueError(
+                "tenantSources and sharing.organizationPrincipals name different organizations ("
+                + ", ".join(sorted(o or "?" for o in organizations))
+                + "); a RAM share reaches one organization: name OUs of the share's organization"
+            )
         _unique([t.name for t in self.tenants], "tenants[].name")
         _unique([t.team for t in self.tenants], "tenants[].team")
         _unique([t.database_user for t in self.tenants], "tenants[].dbUser (default: the name with - as _)")
@@ -800,8 +922,10 @@ class OwnerConfig(StackConfigBase):
 
     @property
     def share_principals(self) -> list[str]:
-        """The RAM principals: every tenant's account (sorted), then any organization or OU opted into."""
-        return sorted({t.account_id for t in self.tenants}) + list(self.sharing.organization_principals)
+        """The RAM principals: every tenant's account (sorted), then any organization or OU opted into, then the OUs
+        tenants are discovered in (their new accounts reach the network before the next deployment grants more)."""
+        principals = sorted({t.account_id for t in self.tenants}) + list(self.sharing.organization_principals)
+        return principals + [s.ou_arn for s in self.tenant_sources if s.ou_arn not in principals]
 
     @property
     def allow_external_principals(self) -> bool:

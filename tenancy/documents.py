@@ -421,6 +421,74 @@ def cost_export_bucket_policy(*, partition: str, bucket: str, account_id: str, e
     }
 
 
+def config_bucket_policy(*, partition: str, bucket: str, account_id: str) -> Document:
+    """TLS only; AWS Config may check the bucket and deliver this account's snapshots and history (AWS Config
+    Developer Guide, "Permissions for the Amazon S3 bucket"), for this account only."""
+    bucket_arn = f"arn:{partition}:s3:::{bucket}"
+    source = {"aws:SourceAccount": account_id}
+    return {
+        "Version": VERSION,
+        "Statement": [
+            _deny_insecure_transport(bucket_arn),
+            {
+                "Sid": "ConfigChecksTheBucket",
+                "Effect": "Allow",
+                "Principal": {"Service": "config.amazonaws.com"},
+                "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
+                "Resource": bucket_arn,
+                "Condition": {"StringEquals": source},
+            },
+            {
+                "Sid": "ConfigDelivers",
+                "Effect": "Allow",
+                "Principal": {"Service": "config.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/AWSLogs/{account_id}/Config/*",
+                "Condition": {"StringEquals": {**source, "s3:x-amz-acl": "bucket-owner-full-control"}},
+            },
+        ],
+    }
+
+
+def config_lattice_rule_policy(*, partition: str, region: str, account_id: str, log_group: str) -> Document:
+    """What the Config rule's function may do: read VPC Lattice networks, services, auth policies and RAM shares
+    (read-only), report evaluations, and write its logs."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "ReadLatticeAndSharing",
+                "Effect": "Allow",
+                "Action": [
+                    "ram:GetResourceShares",
+                    "ram:ListPrincipals",
+                    "ram:ListResources",
+                    "vpc-lattice:GetAuthPolicy",
+                    "vpc-lattice:GetService",
+                    "vpc-lattice:GetServiceNetwork",
+                    "vpc-lattice:ListServiceNetworks",
+                    "vpc-lattice:ListServices",
+                ],
+                # List and Get calls across the account's networks, services and shares: no narrower resource exists.
+                "Resource": "*",
+            },
+            {
+                "Sid": "ReportEvaluations",
+                "Effect": "Allow",
+                # GetComplianceDetailsByConfigRule: earlier results of resources since deleted are withdrawn.
+                "Action": ["config:GetComplianceDetailsByConfigRule", "config:PutEvaluations"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "OwnLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": f"arn:{partition}:logs:{region}:{account_id}:log-group:{log_group}:*",
+            },
+        ],
+    }
+
+
 def trail_logs_policy(*, partition: str, region: str, account_id: str, log_group: str) -> Document:
     """What CloudTrail's role may do: create its log streams and put events, in its one log group (the stream names
     CloudTrail uses, per the CloudTrail User Guide's role policy for CloudWatch Logs)."""

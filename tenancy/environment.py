@@ -5,7 +5,10 @@ The lookups are thin; the checks on what they return are plain functions, tested
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -284,6 +287,66 @@ def canary_holds(services, records: dict[str, dict[str, Any]]) -> dict[str, str]
             "`pulumi up --refresh`"
         )
     return holds
+
+
+def tenant_slug(account_name: str) -> str:
+    """A tenant name from an account name: lowercase letters, digits and single hyphens, starting with a letter."""
+    slug = re.sub(r"[^a-z0-9]+", "-", account_name.lower()).strip("-")
+    if not slug[:1].isalpha():
+        slug = f"t-{slug}"
+    return slug[:32].rstrip("-")
+
+
+def discovered_external_id(secret: str, account_id: str) -> str:
+    """A discovered tenant's external ID: HMAC-SHA256 of its account ID under the stack's secret — stable across
+    deployments, different per account, and derivable only by whoever holds the secret (the platform team)."""
+    return "lt-" + hmac.new(secret.encode(), account_id.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def discover_tenants(config) -> tuple[list, dict[str, str], list[str]]:
+    """The tenants the config's OUs hold now: (tenants, their external IDs, problems). Read-only lookups
+    (organizations:ListChildren/ListAccountsForParent via the descendant-accounts data source, organizations:
+    ListTagsForResource), in the management account or a delegated administrator for Organizations."""
+    from pydantic import ValidationError
+
+    from tenancy.config import TENANT_NAME_TAG, TENANT_TEAM_TAG, Tenant
+
+    ns = "lattice-tenancy"
+    listed_accounts = {t.account_id for t in config.tenants}
+    taken = {t.name: f"tenants (account {t.account_id})" for t in config.tenants}
+    taken_users = {t.database_user: f"tenants (account {t.account_id})" for t in config.tenants}
+    tenants, external_ids, problems = [], {}, []
+    for i, source in enumerate(config.tenant_sources):
+        key = f"{ns}:tenantSources[{i}]"
+        found = aws.organizations.get_organizational_unit_descendant_accounts(parent_id=source.ou_id)
+        for account in sorted(found.accounts, key=lambda a: a.id):
+            if (account.state or "ACTIVE") != "ACTIVE" or account.id in listed_accounts:
+                continue  # a tenant listed explicitly wins over a discovered one
+            tags = aws.organizations.get_resource_tags(resource_id=account.id).tags or {}
+            override = source.overrides.get(account.id)
+            name = (override and override.name) or tags.get(TENANT_NAME_TAG) or tenant_slug(account.name)
+            team = (override and override.team) or tags.get(TENANT_TEAM_TAG) or name
+            fix = f'tag the account {TENANT_NAME_TAG}=<name>, or set {key}.overrides."{account.id}"'
+            try:
+                tenant = Tenant.model_validate(
+                    {"name": name, "accountId": account.id, "team": team}
+                    | ({"dbUser": override.db_user} if override and override.db_user else {})
+                )
+            except ValidationError as error:
+                reason = error.errors()[0]["msg"].removeprefix("Value error, ")
+                problems.append(f"{key}: account {account.id} ({account.name}) as tenant {name!r}: {reason}; {fix}")
+                continue
+            clash = taken.get(tenant.name) or taken_users.get(tenant.database_user)
+            if clash:
+                problems.append(
+                    f"{key}: account {account.id} ({account.name}) would be tenant {tenant.name!r} with DB user "
+                    f"{tenant.database_user!r}, which {clash} already has; {fix}"
+                )
+                continue
+            taken[tenant.name] = taken_users[tenant.database_user] = f"{key} (account {account.id})"
+            tenants.append(tenant)
+            external_ids[tenant.name] = discovered_external_id(config.discovery_secret, account.id)
+    return tenants, external_ids, problems
 
 
 def read_stack_outputs(stack_name: str) -> dict:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from tenancy.config import PROJECT, OwnerConfig, StackConfig, TenantStackConfig
 
 # Keys that must come from `pulumi config set --secret`: a plain value would sit in the stack file in clear.
-SECRET_KEYS = ("externalIds", "externalId")
+SECRET_KEYS = ("externalIds", "externalId", "discoverySecret")
 
 STACK_KINDS: dict[str, type[OwnerConfig] | type[TenantStackConfig]] = {
     "owner": OwnerConfig,

@@ -207,6 +207,14 @@ def cost_export_bucket(prefix: str, account_id: str, region: str) -> str:
     return f"{prefix}-cur-{account_id}-{region}"  # 24 + 5 + 12 + 1 + 16 ≤ 63
 
 
+def config_bucket(prefix: str, account_id: str, region: str) -> str:
+    return f"{prefix}-config-{account_id}-{region}"  # 24 + 8 + 12 + 1 + 16 ≤ 63
+
+
+def config_rule_log_group(prefix: str) -> str:
+    return f"/aws/lambda/{prefix}-config-lattice"
+
+
 def tenant_budget(prefix: str, tenant: str) -> str:
     return f"{prefix}-{tenant}"
 

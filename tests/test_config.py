@@ -205,7 +205,9 @@ def test_organization_sharing_is_an_opt_in_on_top_of_the_tenant_accounts(values)
     values["sharing"] = {"organizationPrincipals": [org]}
     config = load(values)
     assert config.share_principals == ["222222222222", "333333333333", org]
-    assert config.sharing_scope.startswith("ORGANIZATION-WIDE SHARING (sharing.organizationPrincipals, an opt-in)")
+    assert config.sharing_scope.startswith(
+        "ORGANIZATION-WIDE SHARING (sharing.organizationPrincipals or tenantSources, an opt-in)"
+    )
     assert org in config.sharing_scope and "reach the database port" in config.sharing_scope
 
 

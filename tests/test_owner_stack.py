@@ -528,7 +528,9 @@ def test_no_secret_reaches_an_export(owner_run):
     text = json.dumps(owner_run.exports)
     for external_id in EXTERNAL_IDS.values():
         assert external_id not in text
-    assert owner_run.secret_exports == set()
+    # The only secret export: the external IDs of tenants discovered from OUs (none in this config).
+    assert owner_run.secret_exports <= {"discovered_external_ids"}
+    assert owner_run.exports["discovered_external_ids"] == {}
 
 
 # --- user errors end the run before anything is declared ----------------------------------------------------

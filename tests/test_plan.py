@@ -135,7 +135,7 @@ def test_organization_sharing_is_stated_as_an_over_share_in_the_plan_and_the_acc
     plans = plan.plan_all(root)
     text = " ".join(plan.render_stack(plans[0]).split())
     assert (
-        f"Sharing scope: ORGANIZATION-WIDE SHARING (sharing.organizationPrincipals, an opt-in): every account in {org}"
+        f"Sharing scope: ORGANIZATION-WIDE SHARING (sharing.organizationPrincipals or tenantSources, an opt-in): every account in {org}"
         in text
     )
     assert "only IAM database authentication" in text
@@ -189,6 +189,8 @@ NAME_IS_NOT_UNIQUE = {
     "aws:s3/bucketVersioning:BucketVersioning",
     "aws:s3/bucketLogging:BucketLogging",
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    # Names the recorder it switches on; the delivery channel is one per account (replaced delete-first).
+    "aws:cfg/recorderStatus:RecorderStatus",
 }
 
 

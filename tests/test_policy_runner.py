@@ -159,7 +159,11 @@ def test_sharing_outside_the_organization_needs_the_pack_to_allow_list_the_accou
     assert main(["--root", str(root), "--stack", "owner", "--policy-config", str(config)]) == 1
     config.write_text(
         json.dumps(
-            {"ram-external-principals-allow-listed": {"allowedExternalAccountIds": ["222222222222", "333333333333"]}}
+            {
+                "ram-external-principals-allow-listed": {
+                    "allowedExternalAccountIds": ["222222222222", "333333333333", "444444444444", "555555555555"]
+                }
+            }
         )
     )
     assert main(["--root", str(root), "--stack", "owner", "--policy-config", str(config)]) == 0

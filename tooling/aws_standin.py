@@ -75,6 +75,7 @@ class OfflineAws(pulumi_mocks.Mocks):
         vpcs: Mapping[str, VpcFact] | None = None,
         quotas: Mapping[tuple[str, str], float] | None = None,
         parameters: Mapping[str, str] | None = None,
+        organizations: Mapping[str, list[dict[str, Any]]] | None = None,
     ) -> None:
         self.account_id = account_id
         # VPC attributes by ID; a VPC not listed has DNS support and host names on (the console's default).
@@ -83,6 +84,8 @@ class OfflineAws(pulumi_mocks.Mocks):
         self.quotas = {("vpc", "L-0EA8095F"): 60.0, **(quotas or {})}
         # SSM parameters by name (the canary rollback records); none unless a test writes one.
         self.parameters = dict(parameters or {})
+        # Accounts per OU ID ({"id", "name", "status", "tags"}); an OU not listed holds two example accounts.
+        self.organizations = {k: list(v) for k, v in (organizations or {}).items()}
         self.region = region
         self.subnets = dict(subnets or {})
         # Other stacks' outputs, by fully qualified name, for StackReference reads.
@@ -145,12 +148,37 @@ class OfflineAws(pulumi_mocks.Mocks):
             return {"id": a.get("path"), "path": a.get("path"), "names": [k for k, _ in found],
                     "values": [v for _, v in found], "types": ["String" for _ in found],
                     "arns": [Where(self.account_id, self.region).arn("ssm", f"parameter{k}") for k, _ in found]}  # fmt: skip
+        if token == "aws:organizations/getOrganizationalUnitDescendantAccounts:getOrganizationalUnitDescendantAccounts":
+            accounts = self._ou_accounts(str(a.get("parentId")))
+            return {"id": a.get("parentId"), "parentId": a.get("parentId"), "accounts": [
+                {"id": x["id"], "name": x["name"], "status": x.get("status", "ACTIVE"), "state": x.get("status", "ACTIVE"),
+                 "arn": f"arn:aws:organizations::{self.account_id}:account/o-offline/{x['id']}",
+                 "email": f"{x['id']}@example.com", "joinedMethod": "CREATED", "joinedTimestamp": "2026-01-01T00:00:00Z"}
+                for x in accounts]}  # fmt: skip
+        if token == "aws:organizations/getResourceTags:getResourceTags":
+            tags = next(
+                (x.get("tags", {}) for ou in self.organizations.values() for x in ou if x["id"] == a.get("resourceId")),
+                None,
+            )
+            if tags is None:
+                tags = next((x.get("tags", {}) for x in self._ou_accounts("") if x["id"] == a.get("resourceId")), {})
+            return {"id": a.get("resourceId"), "resourceId": a.get("resourceId"), "tags": tags}
         if token == "aws:vpc/getEndpointAssociations:getEndpointAssociations":
             return {
                 "vpcEndpointId": a["vpcEndpointId"],
                 "associations": self._endpoint_associations(a["vpcEndpointId"]),
             }
         raise NotImplementedError(f"offline AWS has no answer for {token}; add it to tenancy/offline.py")
+
+    def _ou_accounts(self, ou_id: str) -> list[dict[str, Any]]:
+        if ou_id in self.organizations:
+            return self.organizations[ou_id]
+        # An example OU: an account named after its team, and one that names its tenant by tag.
+        return [
+            {"id": "444444444444", "name": "Analytics Prod", "status": "ACTIVE", "tags": {}},
+            {"id": "555555555555", "name": "acct-7731", "status": "ACTIVE",
+             "tags": {"lattice-tenancy:tenant": "payments", "lattice-tenancy:team": "Payments"}},
+        ]  # fmt: skip
 
     def _endpoint_associations(self, endpoint_id: str) -> list[dict[str, Any]]:
         """What DescribeVpcEndpointAssociations reports: one association per resource the endpoint reaches, each

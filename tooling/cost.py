@@ -292,6 +292,10 @@ PRICING: dict[str, Rule | NoCharge] = {
     "aws:costexplorer/costAllocationTag:CostAllocationTag": NoCharge("cost allocation tags: no charge"),
     "aws:bcmdata/export:Export": NoCharge("Data Exports: the export is free, its files are S3 storage", variable=True),
     "aws:ssm/parameter:Parameter": _ssm_parameter,
+    "aws:cfg/recorder:Recorder": NoCharge("AWS Config: charged per configuration item recorded", variable=True),
+    "aws:cfg/deliveryChannel:DeliveryChannel": FREE_CONFIG,
+    "aws:cfg/recorderStatus:RecorderStatus": FREE_CONFIG,
+    "aws:cfg/rule:Rule": NoCharge("AWS Config rules: charged per rule evaluation", variable=True),
 }
 
 # How variable cost is split per tenant: the same words in the report and in the README.
