@@ -45,7 +45,7 @@ def as_pulumi_config(values: dict[str, Any], namespace: str = "lattice-tenancy")
     return {f"{namespace}:{k}": v if isinstance(v, str) else json.dumps(v, sort_keys=True) for k, v in values.items()}
 
 
-SECRET_KEYS = {"lattice-tenancy:externalIds"}
+SECRET_KEYS = {"lattice-tenancy:externalIds", "lattice-tenancy:discoverySecret"}
 
 
 def run_owner(
@@ -54,13 +54,14 @@ def run_owner(
     account: str = ACCOUNT,
     stack: str = "owner",
     parameters: dict[str, str] | None = None,
+    organizations: dict[str, list[dict[str, Any]]] | None = None,
 ) -> RunResult:
     values = owner_values() if values is None else values
     return run_program(
         as_pulumi_config(values),
         stack=stack,
         secret_keys=SECRET_KEYS,
-        mocks=OfflineAws(account, REGION, SUBNETS, parameters=parameters),
+        mocks=OfflineAws(account, REGION, SUBNETS, parameters=parameters, organizations=organizations),
     )
 
 

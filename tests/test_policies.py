@@ -79,6 +79,12 @@ BUDGET = "aws:budgets/budget:Budget"
 KMS_ALIAS = "aws:kms/alias:Alias"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 SUBNET = "aws:ec2/subnet:Subnet"
+RECORDER = "aws:cfg/recorder:Recorder"
+RECORDER_STATUS = "aws:cfg/recorderStatus:RecorderStatus"
+DELIVERY_CHANNEL = "aws:cfg/deliveryChannel:DeliveryChannel"
+CONFIG_RULE = "aws:cfg/rule:Rule"
+ROLE_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
 
 TAGS = {
     "ManagedBy": "pulumi/lattice-tenancy",
@@ -607,6 +613,67 @@ GUARDED_LISTENERS = {"Sid": "GuardedListeners", "Effect": "Allow", "Action": ["v
 GUARDED_RULES = {"Sid": "GuardedRules", "Effect": "Allow", "Action": ["vpc-lattice:GetRule", "vpc-lattice:UpdateRule"], "Resource": [f"{LISTENER_ARN}/rule/rule-0123456789abcdef0"]}  # fmt: skip
 
 
+# --- AWS Config: the recorder, and the role of a custom rule's function ---------------------------------------------
+
+CONFIG_RECORDER = {"name": "acme-config", "roleArn": "arn:aws:iam::111111111111:role/service-role/acme-config-recorder", "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": False}}  # fmt: skip
+MANAGED_RULE = {"name": "acme-rds-storage-encrypted", "source": {"owner": "AWS", "sourceIdentifier": "RDS_STORAGE_ENCRYPTED"}, "tags": TAGS}  # fmt: skip
+
+
+def recorder_stack(*, status="linked", enabled: Any = True, channel=True, region=None, status_region=None, channel_region=None):  # fmt: skip
+    """A Config recorder, its RecorderStatus and a DeliveryChannel, as components/compliance.py declares them.
+    `status`: "linked" (its name is the recorder's Output), "literal" (the same name, no edge), "other" (another
+    recorder's name) or None; `enabled` its isEnabled; `channel` whether there is a DeliveryChannel; the regions
+    (None: the provider's) of the recorder, the status and the channel."""
+    recorder = res(RECORDER, "recorder", {**CONFIG_RECORDER, **({"region": region} if region else {})})
+    out = [recorder]
+    if channel:
+        delivery = {"name": "acme-config", "s3BucketName": "acme-config-111111111111-eu-west-1", "snsTopicArn": ALERTS_ARN}  # fmt: skip
+        out.append(res(DELIVERY_CHANNEL, "delivery", {**delivery, **({"region": channel_region} if channel_region else {})}))  # fmt: skip
+    if status is not None:
+        props = {"name": "acme-other" if status == "other" else "acme-config", "isEnabled": enabled}
+        if status_region:
+            props["region"] = status_region
+        out.append(res(RECORDER_STATUS, "recorder-status", props, refs={"name": recorder} if status == "linked" else None))  # fmt: skip
+    out.append(res(CONFIG_RULE, "rule-rds", MANAGED_RULE))
+    return out
+
+
+RULE_FUNCTION_ARN = "arn:aws:lambda:eu-west-1:111111111111:function:acme-config-lattice"
+RULE_ROLE_ARN = "arn:aws:iam::111111111111:role/service-role/acme-config-lattice"
+RULE_READS = {"Sid": "ReadLatticeAndSharing", "Effect": "Allow", "Action": ["ram:GetResourceShares", "ram:ListPrincipals", "vpc-lattice:Get*", "vpc-lattice:List*", "ec2:DescribeVpcs"], "Resource": "*"}  # fmt: skip
+RULE_REPORTS = {"Sid": "ReportEvaluations", "Effect": "Allow", "Action": ["config:GetComplianceDetailsByConfigRule", "config:PutEvaluations"], "Resource": "*"}  # fmt: skip
+RULE_LOGS = {"Sid": "OwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "arn:aws:logs:eu-west-1:111111111111:log-group:/aws/lambda/acme-config-lattice:*"}  # fmt: skip
+RULE_STATEMENTS = (RULE_READS, RULE_REPORTS, RULE_LOGS)
+LAMBDA_TRUST = {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+
+
+def custom_rule_stack(*statements: dict, owner="CUSTOM_LAMBDA", linked=True, preview=False, service="lambda.amazonaws.com", role_props=None, extra=()):  # fmt: skip
+    """A custom Config rule, the function it runs, and the function's role with a RolePolicy of `statements` (by
+    default read, report and log). `owner` the rule's source owner; without `linked` no dependency edges, only literal
+    ARNs and names; with `preview` those are unknown and only the edges link; `service` the principal the role trusts;
+    `role_props` more role inputs; `extra` more resources (attachments name the role "acme-config-lattice")."""
+    unknown = UNKNOWN_STRING_VALUE if preview else None
+    role = res(ROLE, "rule-role", {"name": "acme-config-lattice", "path": "/service-role/", "assumeRolePolicy": trust(with_(LAMBDA_TRUST, Principal={"Service": service})), "tags": TAGS, **(role_props or {})})  # fmt: skip
+    policy = res(ROLE_POLICY, "rule-policy", {"name": "config-lattice-rule", "role": unknown or "acme-config-lattice", "policy": identity(*(statements or RULE_STATEMENTS))}, refs={"role": role} if linked else None)  # fmt: skip
+    function = res(FUNCTION, "rule-function", {"name": "acme-config-lattice", "role": unknown or RULE_ROLE_ARN, "runtime": "python3.12", "handler": "handler.handle", "tags": TAGS}, refs={"role": role} if linked else None)  # fmt: skip
+    source = {"owner": owner, "sourceIdentifier": unknown or RULE_FUNCTION_ARN, "sourceDetails": [{"messageType": "ScheduledNotification", "maximumExecutionFrequency": "TwentyFour_Hours"}]}  # fmt: skip
+    if owner == "AWS":
+        source = {"owner": owner, "sourceIdentifier": "RDS_STORAGE_ENCRYPTED"}
+    rule = res(CONFIG_RULE, "lattice-rule", {"name": "acme-lattice-auth-and-sharing", "source": source, "tags": TAGS}, refs={"source": function} if linked and owner != "AWS" else None)  # fmt: skip
+    return [role, policy, function, rule, *extra]
+
+
+EXTRA_POLICY_ARN = "arn:aws:iam::111111111111:policy/acme-config-lattice-extra"
+
+
+def extra_policy(*statements: dict) -> Registration:
+    return res(IAM_POLICY, "extra-policy", {"name": "acme-config-lattice-extra", "arn": EXTRA_POLICY_ARN, "policy": identity(*statements)})  # fmt: skip
+
+
+def role_attachment(policy_arn: str = EXTRA_POLICY_ARN) -> Registration:
+    return res(ROLE_ATTACHMENT, "rule-attach", {"role": "acme-config-lattice", "policyArn": policy_arn})
+
+
 # --- the cases ---------------------------------------------------------------------------------------------------
 
 
@@ -1014,6 +1081,40 @@ CASES = [
     Case("ram-external-principals-allow-listed", "external, nothing allow-listed", share_stack(True, "444444444444"), "allow-lists no account"),
     Case("ram-external-principals-allow-listed", "external, allow-listed", share_stack(True, "444444444444", "arn:aws:organizations::999999999999:organization/o-exampleorg1"), None, {"allowedExternalAccountIds": ["444444444444"]}),
     Case("ram-external-principals-allow-listed", "external, one not listed", share_stack(True, "444444444444", "555555555555"), "shared with account 555555555555", {"allowedExternalAccountIds": ["444444444444"]}),
+    # AWS Config -------------------------------------------------------------------------------------------------
+    Case("config-recorder-on", "switched on, with a delivery channel", recorder_stack(), None),
+    Case("config-recorder-on", "status names the recorder literally", recorder_stack(status="literal"), None),
+    Case("config-recorder-on", "isEnabled unknown during preview", recorder_stack(enabled=UNKNOWN_STRING_VALUE), None),
+    Case("config-recorder-on", "rules only: the account already records", [res(CONFIG_RULE, "rule-rds", MANAGED_RULE)], None),
+    Case("config-recorder-on", "recorder, status and channel in one region", recorder_stack(region="us-east-1", status_region="us-east-1", channel_region="us-east-1"), None),
+    Case("config-recorder-on", "no RecorderStatus", recorder_stack(status=None), "recorder 'acme-config' has no RecorderStatus: AWS Config creates a recorder stopped"),
+    Case("config-recorder-on", "switched off", recorder_stack(enabled=False), "recorder 'acme-config' is switched off: its RecorderStatus 'recorder-status' has isEnabled false"),
+    Case("config-recorder-on", "isEnabled as the string false", recorder_stack(enabled="false"), "is switched off"),
+    Case("config-recorder-on", "the status of another recorder", recorder_stack(status="other"), "has no RecorderStatus"),
+    Case("config-recorder-on", "the status in another region", recorder_stack(status_region="us-east-1"), "has no RecorderStatus"),
+    Case("config-recorder-on", "no delivery channel", recorder_stack(channel=False), "recorder 'acme-config' has no DeliveryChannel in its region"),
+    Case("config-recorder-on", "the delivery channel in another region", recorder_stack(channel_region="us-east-1"), "has no DeliveryChannel in its region"),
+    Case("config-custom-rule-role-read-only", "reads, PutEvaluations and its own logs", custom_rule_stack(), None),
+    Case("config-custom-rule-role-read-only", "linked by literal ARNs and names", custom_rule_stack(linked=False), None),
+    Case("config-custom-rule-role-read-only", "IDs unknown during preview", custom_rule_stack(preview=True), None),
+    Case("config-custom-rule-role-read-only", "denying writes", custom_rule_stack(*RULE_STATEMENTS, {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"Bool": {"aws:ViaAWSService": "false"}}}), None),
+    Case("config-custom-rule-role-read-only", "a managed rule runs no function of the stack", custom_rule_stack(RULE_READS, {"Effect": "Allow", "Action": "vpc-lattice:UpdateService", "Resource": "*"}, owner="AWS"), None),
+    Case("config-custom-rule-role-read-only", "a role Lambda can't assume", custom_rule_stack(RULE_READS, {"Effect": "Allow", "Action": "vpc-lattice:UpdateService", "Resource": "*"}, service="ec2.amazonaws.com"), None),
+    Case("config-custom-rule-role-read-only", "an attached policy of the stack that reads", custom_rule_stack(extra=(extra_policy({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-config/*"}), role_attachment())), None),
+    Case("config-custom-rule-role-read-only", "a write in the RolePolicy", custom_rule_stack(with_(RULE_READS, Action=[*RULE_READS["Action"], "vpc-lattice:UpdateService"]), RULE_REPORTS), "RolePolicy 'rule-policy' statement 'ReadLatticeAndSharing' allows vpc-lattice:UpdateService; role 'rule-role' runs function 'rule-function' (custom AWS Config rule 'lattice-rule')"),
+    Case("config-custom-rule-role-read-only", "every action of a service", custom_rule_stack(with_(RULE_REPORTS, Action="config:*")), "statement 'ReportEvaluations' allows config:*"),
+    Case("config-custom-rule-role-read-only", "a pattern wider than PutEvaluations", custom_rule_stack(with_(RULE_REPORTS, Action=["config:Put*"])), "allows config:Put*"),
+    Case("config-custom-rule-role-read-only", "a pattern wider than reads", custom_rule_stack(with_(RULE_READS, Action=["vpc-lattice:*Service"])), "allows vpc-lattice:*Service"),
+    Case("config-custom-rule-role-read-only", "creating log groups", custom_rule_stack(with_(RULE_LOGS, Action=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"])), "'OwnLogs' allows logs:CreateLogGroup;"),
+    Case("config-custom-rule-role-read-only", "Action *", custom_rule_stack({"Effect": "Allow", "Action": "*", "Resource": "*"}), "statement #1 allows *;"),
+    Case("config-custom-rule-role-read-only", "NotAction", custom_rule_stack({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}), "statement #1 allows every action but its NotAction"),
+    Case("config-custom-rule-role-read-only", "a write, linked by literal ARNs and names", custom_rule_stack(RULE_READS, {"Effect": "Allow", "Action": "ram:AssociateResourceShare", "Resource": "*"}, linked=False), "statement #2 allows ram:AssociateResourceShare"),
+    Case("config-custom-rule-role-read-only", "a write, IDs unknown during preview", custom_rule_stack(RULE_READS, {"Effect": "Allow", "Action": "ram:AssociateResourceShare", "Resource": "*"}, preview=True), "statement #2 allows ram:AssociateResourceShare"),
+    Case("config-custom-rule-role-read-only", "a write in an inline policy of the role", custom_rule_stack(role_props={"inlinePolicies": [{"name": "more", "policy": identity({"Effect": "Allow", "Action": "ec2:CreateTags", "Resource": "*"})}]}), "role 'rule-role' inlinePolicies[0] statement #1 allows ec2:CreateTags"),
+    Case("config-custom-rule-role-read-only", "an attached policy of the stack that writes", custom_rule_stack(extra=(extra_policy({"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}), role_attachment())), "RolePolicyAttachment 'rule-attach' of policy 'extra-policy' statement #1 allows s3:PutObject"),
+    Case("config-custom-rule-role-read-only", "an AWS managed policy attached", custom_rule_stack(extra=(role_attachment("arn:aws:iam::aws:policy/service-role/AWSConfigRulesExecutionRole"),)), "RolePolicyAttachment 'rule-attach' of policy arn:aws:iam::aws:policy/service-role/AWSConfigRulesExecutionRole is not declared in this stack"),
+    Case("config-custom-rule-role-read-only", "a policy attached by PolicyAttachment", custom_rule_stack(extra=(res(POLICY_ATTACHMENT, "legacy-attach", {"name": "legacy", "roles": ["acme-config-lattice"], "policyArn": "arn:aws:iam::aws:policy/PowerUserAccess"}),)), "PolicyAttachment 'legacy-attach' of policy arn:aws:iam::aws:policy/PowerUserAccess is not declared"),
+    Case("config-custom-rule-role-read-only", "a managed policy in managedPolicyArns", custom_rule_stack(role_props={"managedPolicyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}), "role 'rule-role' managedPolicyArns policy arn:aws:iam::aws:policy/ReadOnlyAccess is not declared"),
     # Tags -------------------------------------------------------------------------------------------------------
     Case("required-tags", "tagged", one(INSTANCE, RDS), None),
     Case("required-tags", "not taggable", one(ROLE_POLICY, {"role": "r", "policy": identity(ACCESS)}), None),
@@ -1127,6 +1228,29 @@ def test_the_real_canary_is_guarded_while_its_ids_are_unknown_during_preview(own
     assert "whose IDs are unknown during preview, but only 0" in found.message
     (found,) = evaluate([r for r in resources if r.type != EVENT_TARGET], policies=policy)
     assert "whose IDs are unknown during preview" in found.message
+
+
+def test_the_real_config_recorder_and_custom_rule_are_guarded(owner_repo_run):
+    """The owner stack's recorder, its status and the custom rule's role are linked as the program declares them: a
+    recorder switched off, or a write granted to the rule's function, is caught in the real resources."""
+    resources = copy.deepcopy(owner_repo_run)
+    assert {RECORDER, RECORDER_STATUS, DELIVERY_CHANNEL, CONFIG_RULE, FUNCTION, ROLE_POLICY} <= {r.type for r in resources}  # fmt: skip
+    policies = [BY_NAME["config-recorder-on"], BY_NAME["config-custom-rule-role-read-only"]]
+    assert evaluate(resources, policies=policies) == []
+    (rule_policy,) = [r for r in resources if r.type == ROLE_POLICY and r.inputs.get("name") == "config-lattice-rule"]
+    document = json.loads(rule_policy.inputs["policy"])
+    document["Statement"][0]["Action"].append("vpc-lattice:UpdateService")
+    rule_policy.inputs["policy"] = compact(document)
+    for r in resources:
+        if r.type == RECORDER_STATUS:
+            r.inputs["isEnabled"] = False
+    found = sorted((v.policy, v.urn.rsplit("::", 1)[-1], v.message) for v in evaluate(resources, policies=policies))
+    assert [(policy, urn) for policy, urn, _ in found] == [
+        ("config-custom-rule-role-read-only", "compliance-lattice-policy"),
+        ("config-recorder-on", "compliance-recorder"),
+    ]
+    assert "statement 'ReadLatticeAndSharing' allows vpc-lattice:UpdateService;" in found[0][2]
+    assert "recorder 'acme-shared-db-config' is switched off" in found[1][2]
 
 
 def test_a_secret_trust_policy_is_read_and_its_external_id_never_printed():

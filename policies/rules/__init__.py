@@ -7,13 +7,14 @@ relatively and nothing outside pulumi_policy, so both work.
 
 from __future__ import annotations
 
-from . import cloudtrail, iam, kms, lattice, logs, monitoring, network, ram, rds, s3, stack, tags
+from . import awsconfig, cloudtrail, iam, kms, lattice, logs, monitoring, network, ram, rds, s3, stack, tags
 from .common import ResourceRule, Rule, StackRule
 
 PACK_NAME = "lattice-tenancy-guardrails"
 PACK_DESCRIPTION = (
     "Guardrails for lattice-tenancy: RDS, the audit bucket, trail and key, security groups and flow logs, IAM, VPC "
-    "Lattice (with canary rollback), RAM, alerting (SNS topics, CloudWatch alarms), tags."
+    "Lattice (with canary rollback), RAM, alerting (SNS topics, CloudWatch alarms), AWS Config (a recorder switched on, "
+    "custom rules that only read), tags."
 )
 
 POLICIES: list[ResourceRule | StackRule] = [
@@ -27,6 +28,7 @@ POLICIES: list[ResourceRule | StackRule] = [
     *iam.POLICIES,
     *lattice.POLICIES,
     *ram.POLICIES,
+    *awsconfig.POLICIES,
     *tags.POLICIES,
     *stack.POLICIES,
 ]
