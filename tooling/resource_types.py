@@ -330,6 +330,10 @@ TYPES: dict[str, ResourceType] = {
         ("name", "type"),
         outputs=lambda where, seed, name, s: {"id": s["name"], "arn": where.arn("ssm", f"parameter{s['name']}")},
     ),
+    "aws:cfg/recorder:Recorder": ResourceType(("name", "recordingGroup"), "Config recorder", (10, "fast")),
+    "aws:cfg/deliveryChannel:DeliveryChannel": ResourceType(("name",), seconds=(5, "fast")),
+    "aws:cfg/recorderStatus:RecorderStatus": ResourceType(("isEnabled",), seconds=(5, "fast")),
+    "aws:cfg/rule:Rule": ResourceType(("name", "source"), "Config rule", (10, "fast")),
     "pulumi:pulumi:StackReference": ResourceType(("name",)),
 }
 
