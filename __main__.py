@@ -273,6 +273,7 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
                 settings=config.compliance,
                 allowed_principals=config.share_principals,
                 topic_arn=monitoring.topic_arn,
+                topic_key_arn=monitoring.key_arn,
                 protect=config.deletion_protected,
                 kms_key_arn=audit.key_arn or config.audit.kms_key_arn,
                 server_access_log_bucket=audit.server_access_log_bucket_name,

@@ -98,6 +98,8 @@ class Chargeback(pulumi.ComponentResource):
                                     "INCLUDE_RESOURCES": "TRUE",
                                     "INCLUDE_SPLIT_COST_ALLOCATION_DATA": "FALSE",
                                     "INCLUDE_MANUAL_DISCOUNT_COMPATIBILITY": "FALSE",
+                                    # Required with any table configuration (pulumi_aws bcmdata.Export).
+                                    "BILLING_VIEW_ARN": f"arn:{account.partition}:billing::{account.account_id}:billingview/primary",
                                 }
                             },
                         }

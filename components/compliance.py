@@ -24,7 +24,12 @@ SERVER_ACCESS_LOG_PREFIX = "config-bucket/"
 RULE_PARAMETERS = {
     "CW_LOGGROUP_RETENTION_PERIOD_CHECK": {"MinRetentionTime": "365"},
     "VPC_FLOW_LOGS_ENABLED": {"trafficType": "ALL"},
-    "RDS_LOGGING_ENABLED": {"additionalLogs": "audit,error,general,slowquery"},
+    "RDS_LOGGING_ENABLED": {"additionalLogs": "mysql: audit, error, general, slowquery"},
+    "CLOUDWATCH_ALARM_ACTION_CHECK": {
+        "alarmActionRequired": "true",
+        "insufficientDataActionRequired": "false",
+        "okActionRequired": "false",
+    },
 }
 # Periodic managed rules need a frequency (the others run on configuration changes).
 PERIODIC_RULES = {
@@ -45,6 +50,8 @@ class ComplianceArgs:
     """Who resource configurations may be shared with (the RAM share's principals): the custom rule's parameter."""
     topic_arn: pulumi.Input[str]
     """The alerts topic, for Config's delivery channel."""
+    topic_key_arn: pulumi.Input[str]
+    """The alerts topic's key (Config publishes with its recorder role, which needs to use it)."""
     protect: bool
     """Production: Pulumi `protect` on the delivery bucket."""
     kms_key_arn: pulumi.Input[str] | None
@@ -119,6 +126,25 @@ class Compliance(pulumi.ComponentResource):
                     target_prefix=SERVER_ACCESS_LOG_PREFIX,
                     opts=child,
                 )
+            # In its own account Config delivers with the recorder's role (AWS Config Developer Guide, "Permissions
+            # for the IAM role"): the bucket, the topic, and the topic's key.
+            delivery = aws.iam.RolePolicy(
+                f"{name}-recorder-delivery",
+                name="config-delivery",
+                role=role.id,
+                policy=pulumi.Output.all(args.topic_arn, args.topic_key_arn).apply(
+                    lambda v: documents.compact_json(
+                        documents.config_delivery_policy(
+                            partition=account.partition,
+                            bucket=bucket_name,
+                            account_id=account.account_id,
+                            topic_arn=v[0],
+                            key_arn=v[1],
+                        )
+                    )
+                ),
+                opts=replace_by_deleting,
+            )
             recorder = aws.cfg.Recorder(
                 f"{name}-recorder",
                 name=f"{prefix}-config",
@@ -132,7 +158,9 @@ class Compliance(pulumi.ComponentResource):
                 s3_bucket_name=bucket.id,
                 sns_topic_arn=args.topic_arn,
                 snapshot_delivery_properties={"delivery_frequency": "TwentyFour_Hours"},
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[recorder, *guards], delete_before_replace=True),
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[recorder, delivery, *guards], delete_before_replace=True
+                ),
             )
             status = aws.cfg.RecorderStatus(
                 f"{name}-recorder-status",
@@ -213,7 +241,6 @@ class Compliance(pulumi.ComponentResource):
             role=role.arn,
             timeout=300,
             memory_size=128,
-            reserved_concurrent_executions=1,
             logging_config={"log_format": "Text", "log_group": log_group.name},
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, log_group], delete_before_replace=True),

@@ -111,6 +111,8 @@ class Monitoring(pulumi.ComponentResource):
     # Outputs
     topic_arn: pulumi.Output[str]
     """The alerts topic (subscribe the platform team)."""
+    key_arn: pulumi.Output[str]
+    """The alerts topic's key."""
     dashboard_name: str
     """The CloudWatch dashboard."""
     alarm_names: list[str]
@@ -128,7 +130,11 @@ class Monitoring(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=documents.compact_json(
-                documents.alerts_key_policy(partition=account.partition, account_id=account.account_id)
+                documents.alerts_key_policy(
+                    partition=account.partition,
+                    account_id=account.account_id,
+                    topic_arn=f"arn:{account.partition}:sns:{account.region}:{account.account_id}:{naming.alerts_topic(prefix)}",
+                )
             ),
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
@@ -223,6 +229,7 @@ class Monitoring(pulumi.ComponentResource):
         )
 
         self.topic_arn = topic.arn
+        self.key_arn = key.arn
         self.register_outputs({"topic_arn": self.topic_arn, "dashboard_name": self.dashboard_name})
 
     def _change_events(self, name: str, args: MonitoringArgs, topic: aws.sns.Topic) -> list[str]:

@@ -47,10 +47,10 @@ class RollbackArgs:
 
 
 def _guard(service: GuardedService) -> pulumi.Output[dict[str, Any]]:
-    """Alarm name → what the function needs to roll that service back (its `GUARDED` entries)."""
+    """What the function needs to roll one service back (its entry under `GUARDED.services`)."""
 
     def entries(v: list[Any]) -> dict[str, Any]:
-        what = {
+        return {
             "service": service.name,
             "serviceArn": v[0],
             "listenerArn": v[1],
@@ -58,7 +58,6 @@ def _guard(service: GuardedService) -> pulumi.Output[dict[str, Any]]:
             "stableTargetGroup": v[3],
             "canaryTargetGroup": v[4],
         }
-        return {alarm: what for alarm in service.alarm_names}
 
     return pulumi.Output.all(
         service.service_arn,
@@ -139,8 +138,14 @@ class CanaryRollback(pulumi.ComponentResource):
             ),
             opts=replace_by_deleting,
         )
+        # Compact (each service once, alarms by name): Lambda allows 4 KB of environment (the config bounds it).
+        alarms = {alarm: s.name for s in args.services for alarm in s.alarm_names}
         guarded = pulumi.Output.all(*[_guard(s) for s in args.services]).apply(
-            lambda maps: json.dumps({k: v for m in maps for k, v in m.items()}, sort_keys=True)
+            lambda entries: json.dumps(
+                {"alarms": alarms, "services": {e["service"]: e for e in entries}},
+                sort_keys=True,
+                separators=(",", ":"),
+            )
         )
         function = aws.lambda_.Function(
             f"{name}-function",
@@ -153,8 +158,6 @@ class CanaryRollback(pulumi.ComponentResource):
             role=role.arn,
             timeout=60,
             memory_size=128,
-            # One rollback at a time: two alarms of one canary must not race on the same listener.
-            reserved_concurrent_executions=1,
             environment={"variables": {"GUARDED": guarded, "TOPIC_ARN": topic.arn, "RECORD_PREFIX": record_prefix}},
             logging_config={"log_format": "Text", "log_group": log_group.name},
             tags=args.tags,

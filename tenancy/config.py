@@ -406,6 +406,9 @@ TARGET_ID_PATTERNS = {
 # VPC Lattice quotas (VPC Lattice User Guide, Quotas): rules per listener — 10 on some pages, 5 on others: this
 # project refuses more than 10 and the README says to check the account's value; targets per RegisterTargets call 100.
 MAX_RULES_PER_LISTENER = 10
+# The rollback function's GUARDED variable: about this much per guarded service and per rule ARN (ARNs of a
+# service, its listener and target groups), within Lambda's 4 KB for all environment variables.
+GUARD_BYTES, RULE_ARN_BYTES, ROLLBACK_ENVIRONMENT_BYTES = 420, 130, 3800
 MAX_TARGETS = 100
 
 
@@ -497,7 +500,7 @@ class CanaryAlarms(Strict):
     error_rate_percent: float = Field(default=5.0, gt=0, le=100)
     minimum_requests: int = Field(default=50, ge=1)
     latency_ms: int = Field(default=1000, ge=1)
-    period_seconds: Literal[10, 30, 60, 300] = 60
+    period_seconds: Literal[60, 300] = 60  # Lattice metrics are per minute (sub-minute periods see no data)
     evaluation_periods: int = Field(default=3, ge=1, le=10)
     metrics: CanaryMetrics = CanaryMetrics()
 
@@ -738,8 +741,7 @@ CONFIG_RULES = (
     "MULTI_REGION_CLOUD_TRAIL_ENABLED", "CLOUD_TRAIL_LOG_FILE_VALIDATION_ENABLED", "CLOUD_TRAIL_ENCRYPTION_ENABLED",
     "CLOUD_TRAIL_CLOUD_WATCH_LOGS_ENABLED", "S3_BUCKET_SSL_REQUESTS_ONLY", "S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED",
     "S3_BUCKET_PUBLIC_READ_PROHIBITED", "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED", "S3_BUCKET_VERSIONING_ENABLED",
-    "VPC_FLOW_LOGS_ENABLED", "CW_LOGGROUP_RETENTION_PERIOD_CHECK", "CLOUDWATCH_LOG_GROUP_ENCRYPTED",
-    "CLOUDWATCH_ALARM_ACTION_CHECK", "SNS_ENCRYPTED_KMS",
+    "CW_LOGGROUP_RETENTION_PERIOD_CHECK", "CLOUDWATCH_ALARM_ACTION_CHECK", "SNS_ENCRYPTED_KMS",
 )  # fmt: skip
 # Rules AWS has but this project doesn't default to (valid to list).
 OTHER_CONFIG_RULES = (
@@ -747,6 +749,9 @@ OTHER_CONFIG_RULES = (
     "S3_ACCOUNT_LEVEL_PUBLIC_ACCESS_BLOCKS_PERIODIC", "IAM_POLICY_NO_STATEMENTS_WITH_ADMIN_ACCESS",
     "IAM_NO_INLINE_POLICY_CHECK", "IAM_ROLE_MANAGED_POLICY_CHECK", "VPC_SG_OPEN_ONLY_TO_AUTHORIZED_PORTS",
     "INCOMING_SSH_DISABLED", "REQUIRED_TAGS",
+    # Valid, but not defaults: VPC_FLOW_LOGS_ENABLED checks VPC-level logs (these are per subnet, which the pack
+    # checks); CLOUDWATCH_LOG_GROUP_ENCRYPTED would flag the log groups RDS creates for its exports.
+    "VPC_FLOW_LOGS_ENABLED", "CLOUDWATCH_LOG_GROUP_ENCRYPTED",
 )  # fmt: skip
 
 
@@ -883,6 +888,12 @@ class OwnerConfig(StackConfigBase):
         if strangers:
             raise ValueError(
                 f"chargeback.tenantBudgetsUsd names {', '.join(strangers)}, not in tenants; remove or correct"
+            )
+        guarded = sum(GUARD_BYTES + RULE_ARN_BYTES * len(s.rules) for s in self.services if s.canary)
+        if guarded > ROLLBACK_ENVIRONMENT_BYTES:
+            raise ValueError(
+                f"services: the canaries' listeners and rules (~{guarded} bytes) exceed what the rollback function's "
+                f"environment holds (Lambda: 4 KB in all); release canaries in fewer services at once, or use fewer rules"
             )
         most = max((len(self.services_of(t.name)) for t in self.tenants), default=0)
         if len(self.stack_tags("s")) + 3 + most > 50:

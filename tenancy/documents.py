@@ -310,12 +310,14 @@ def flow_log_delivery_policy(*, partition: str, region: str, account_id: str, lo
                 "Effect": "Allow",
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                 "Resource": [group, f"{group}:log-stream:*"],
-            }
+            },
+            # In AWS's documented policy for the role; read-only, and not scoped by resource in IAM.
+            {"Sid": "FindTheGroup", "Effect": "Allow", "Action": "logs:DescribeLogGroups", "Resource": "*"},
         ],
     }
 
 
-def alerts_key_policy(*, partition: str, account_id: str) -> Document:
+def alerts_key_policy(*, partition: str, account_id: str, topic_arn: str) -> Document:
     """The alerts topic's key: administrators through IAM; EventBridge, CloudWatch and AWS Budgets may use it to
     publish to the topic, for this account only (SNS Developer Guide, "Key management": the AWS managed aws/sns key
     can't be granted to them)."""
@@ -335,7 +337,9 @@ def alerts_key_policy(*, partition: str, account_id: str) -> Document:
                 "Principal": {"Service": ["budgets.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com"]},
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                 "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                # SNS encrypts with this context; EventBridge's calls may carry no source keys (UNCONFIRMED), so
+                # the topic, not the caller, is what the grant is held to.
+                "Condition": {"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": topic_arn}},
             },
         ],
     }
@@ -445,6 +449,32 @@ def config_bucket_policy(*, partition: str, bucket: str, account_id: str) -> Doc
                 "Action": "s3:PutObject",
                 "Resource": f"{bucket_arn}/AWSLogs/{account_id}/Config/*",
                 "Condition": {"StringEquals": {**source, "s3:x-amz-acl": "bucket-owner-full-control"}},
+            },
+        ],
+    }
+
+
+def config_delivery_policy(*, partition: str, bucket: str, account_id: str, topic_arn: str, key_arn: str) -> Document:
+    """What AWS Config's recorder role may do to deliver: write its objects, check the bucket, publish to the topic
+    and use the topic's key."""
+    bucket_arn = f"arn:{partition}:s3:::{bucket}"
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {"Sid": "CheckTheBucket", "Effect": "Allow", "Action": "s3:GetBucketAcl", "Resource": bucket_arn},
+            {
+                "Sid": "DeliverSnapshotsAndHistory",
+                "Effect": "Allow",
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/AWSLogs/{account_id}/Config/*",
+                "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
+            },
+            {"Sid": "Notify", "Effect": "Allow", "Action": "sns:Publish", "Resource": topic_arn},
+            {
+                "Sid": "UseTheTopicsKey",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": key_arn,
             },
         ],
     }

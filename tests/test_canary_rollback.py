@@ -385,6 +385,13 @@ def test_throttling_gives_up_after_five_retries(aws: Clients, no_sleep: list[flo
     assert aws.message()["status"] == "failed"
 
 
+def test_the_compact_form_the_program_writes_expands_to_one_guard_per_alarm():
+    compact = {"alarms": {ALARM: "orders", ALARM2: "orders"}, "services": {"orders": GUARD}}
+    assert handler.load_guarded(json.dumps(compact)) == {ALARM: GUARD, ALARM2: GUARD}
+    with pytest.raises(ValueError, match="name no service"):
+        handler.load_guarded(json.dumps({"alarms": {ALARM: "other"}, "services": {"orders": GUARD}}))
+
+
 def test_handle_reads_the_environment_and_builds_retrying_clients(
     aws: Clients, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -62,7 +62,8 @@ def test_flow_logs_cover_the_gateway_subnets_with_the_fields_an_investigation_ne
     (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
     assert trust["Condition"]["ArnLike"]["aws:SourceArn"] == f"arn:aws:ec2:eu-west-1:{ACCOUNT}:vpc-flow-log/*"
-    (delivery,) = json.loads(by_name(run, "flow-logs-delivery").inputs["policy"])["Statement"]
+    delivery, describe = json.loads(by_name(run, "flow-logs-delivery").inputs["policy"])["Statement"]
+    assert describe["Action"] == "logs:DescribeLogGroups"
     assert "logs:CreateLogGroup" not in delivery["Action"]
     assert all("/aws/vpc-flow-logs/acme-db" in r for r in delivery["Resource"])
 
@@ -162,7 +163,8 @@ def test_the_topic_is_encrypted_with_its_own_key_whose_policy_admits_only_this_a
         "cloudwatch.amazonaws.com",
         "events.amazonaws.com",
     ]
-    assert publishers["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    topic_arn = f"arn:aws:sns:eu-west-1:{ACCOUNT}:acme-db-alerts"
+    assert publishers["Condition"] == {"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": topic_arn}}
     policy = json.loads(by_name(run, "monitoring-topic-policy").inputs["policy"])
     for statement in policy["Statement"][1:]:
         assert statement["Action"] == "sns:Publish" and "aws:SourceArn" in statement["Condition"]["ArnLike"]

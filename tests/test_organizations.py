@@ -158,12 +158,12 @@ def test_config_records_delivers_and_switches_on_before_its_rules():
     assert status.inputs["isEnabled"] is True
     rules = [r for r in run.of_type("aws:cfg/rule:Rule")]
     managed = {r.inputs["source"]["sourceIdentifier"] for r in rules if r.inputs["source"]["owner"] == "AWS"}
-    assert {
-        "RDS_STORAGE_ENCRYPTED",
-        "CLOUD_TRAIL_CLOUD_WATCH_LOGS_ENABLED",
-        "VPC_FLOW_LOGS_ENABLED",
-        "SNS_ENCRYPTED_KMS",
-    } <= managed
+    assert {"RDS_STORAGE_ENCRYPTED", "CLOUD_TRAIL_CLOUD_WATCH_LOGS_ENABLED", "SNS_ENCRYPTED_KMS"} <= managed
+    assert "VPC_FLOW_LOGS_ENABLED" not in managed  # VPC-level; this design logs per subnet (README)
+    delivery = json.loads(by["compliance-recorder-delivery"].inputs["policy"])
+    sids = {s["Sid"] for s in delivery["Statement"]}
+    assert sids == {"CheckTheBucket", "DeliverSnapshotsAndHistory", "Notify", "UseTheTopicsKey"}
+    assert by["compliance-recorder-delivery"].urn in channel.dependencies
     assert all(status.urn in r.dependencies for r in rules if r.inputs["source"]["owner"] == "AWS")
     custom = by["compliance-lattice-rule"]
     assert custom.inputs["source"]["owner"] == "CUSTOM_LAMBDA"

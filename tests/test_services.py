@@ -92,6 +92,12 @@ def test_bad_service_config_names_the_key_and_declares_nothing(problem, service,
     assert f"{key}" in message and words in message, message
 
 
+def test_more_canaries_than_the_rollback_functions_environment_holds_are_refused():
+    many = [{**copy.deepcopy(ORDERS), "name": f"orders-{i}"} for i in range(9)]
+    with pytest.raises(ConfigError, match="exceed what the rollback function's environment holds"):
+        load_stack_config(as_pulumi_config(with_services(*many)), set(SECRET_KEYS), "owner")
+
+
 def test_duplicate_service_names_are_refused():
     values = with_services(ORDERS, ORDERS)
     with pytest.raises(ConfigError, match=r"services\[\]\.name must be unique; repeated: orders"):
@@ -155,8 +161,10 @@ def test_the_rollback_path_guards_exactly_this_services_listener_and_rule(run):
     assert pattern["detail"]["alarmName"] == ["acme-db-orders-canary-errors", "acme-db-orders-canary-latency"]
     assert pattern["detail"]["state"] == {"value": ["ALARM"]}
     function = run.one("aws:lambda/function:Function")
-    assert function.inputs["reservedConcurrentExecutions"] == 1 and function.inputs["handler"] == "handler.handle"
-    guarded = json.loads(function.inputs["environment"]["variables"]["GUARDED"])
+    assert function.inputs["handler"] == "handler.handle"
+    compact = json.loads(function.inputs["environment"]["variables"]["GUARDED"])
+    assert compact["alarms"] == {"acme-db-orders-canary-errors": "orders", "acme-db-orders-canary-latency": "orders"}
+    guarded = {alarm: compact["services"][svc] for alarm, svc in compact["alarms"].items()}
     listener_arn = guarded["acme-db-orders-canary-errors"]["listenerArn"]
     assert "/listener/listener-" in listener_arn and len(guarded["acme-db-orders-canary-errors"]["ruleArns"]) == 1
     policy = json.loads(by_name(run, "rollback-policy").inputs["policy"])

@@ -46,8 +46,17 @@ def log(message: str, **fields: Any) -> None:
 
 
 def load_guarded(text: str) -> dict[str, dict[str, Any]]:
-    """Parse and check the `GUARDED` environment variable."""
+    """Parse and check the `GUARDED` environment variable: alarm name → guard, or the compact form the program
+    writes to stay within Lambda's 4 KB of environment, {"alarms": {alarm: service}, "services": {service: guard}}."""
     data = json.loads(text)
+    if isinstance(data, dict) and set(data) == {"alarms", "services"}:
+        alarms, services = data["alarms"], data["services"]
+        if not isinstance(alarms, dict) or not isinstance(services, dict):
+            raise ValueError("GUARDED: alarms and services must be objects")
+        unknown = sorted(a for a, svc in alarms.items() if svc not in services)
+        if unknown:
+            raise ValueError(f"GUARDED: alarm(s) {', '.join(unknown)} name no service")
+        data = {alarm: services[svc] for alarm, svc in alarms.items()}
     if not isinstance(data, dict):
         raise ValueError("GUARDED must be a JSON object mapping alarm names to services")
     for alarm, guard in data.items():
