@@ -100,6 +100,10 @@ def logged_buckets(config: OwnerConfig, account: environment.Account) -> dict[st
 
 def owner(config: OwnerConfig, account: environment.Account, subnets: list[environment.SubnetFacts]) -> None:
     config, discovered = with_discovered_tenants(config)
+    try:
+        fail_on(environment.compliance_problems(config))
+    except ConfigError as error:
+        raise pulumi.RunError(str(error)) from None
     prefix = config.name_prefix
     tags = config.stack_tags(pulumi.get_stack())
 

@@ -181,6 +181,16 @@ def test_config_records_delivers_and_switches_on_before_its_rules():
     )
 
 
+def test_more_principals_than_a_config_rule_parameter_holds_stop_the_run_before_anything():
+    many = {OU_ID: [account(f"4{i:011d}", f"Team {i}") for i in range(80)]}
+    with pytest.raises(ProgramError) as caught:
+        run_owner(discovering(compliance={"enabled": True}), organizations=many)
+    assert "lattice-tenancy:compliance.latticeRule" in str(caught.value) and "over AWS Config's 1024" in str(
+        caught.value
+    )
+    assert [r for r in caught.value.registrations if not r.is_read] == []
+
+
 def test_an_existing_recorder_is_assumed_and_only_rules_are_added():
     run = run_owner(
         discovering(compliance={"enabled": True, "recorder": "existing", "rules": ["RDS_STORAGE_ENCRYPTED"]}),
