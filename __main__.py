@@ -100,10 +100,6 @@ def logged_buckets(config: OwnerConfig, account: environment.Account) -> dict[st
 
 def owner(config: OwnerConfig, account: environment.Account, subnets: list[environment.SubnetFacts]) -> None:
     config, discovered = with_discovered_tenants(config)
-    try:
-        fail_on(environment.compliance_problems(config))
-    except ConfigError as error:
-        raise pulumi.RunError(str(error)) from None
     prefix = config.name_prefix
     tags = config.stack_tags(pulumi.get_stack())
 
@@ -275,7 +271,7 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
                 name_prefix=prefix,
                 account=account,
                 settings=config.compliance,
-                allowed_principals=config.share_principals,
+                share_arn=sharing.resource_share_arn,
                 topic_arn=monitoring.topic_arn,
                 topic_key_arn=monitoring.key_arn,
                 protect=config.deletion_protected,

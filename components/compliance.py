@@ -46,8 +46,8 @@ class ComplianceArgs:
     """Where the stack deploys."""
     settings: ComplianceSettings
     """The `compliance` config."""
-    allowed_principals: list[str]
-    """Who resource configurations may be shared with (the RAM share's principals): the custom rule's parameter."""
+    share_arn: pulumi.Input[str]
+    """The RAM share whose principals resource configurations may be shared with (the custom rule reads them)."""
     topic_arn: pulumi.Input[str]
     """The alerts topic, for Config's delivery channel."""
     topic_key_arn: pulumi.Input[str]
@@ -265,7 +265,10 @@ class Compliance(pulumi.ComponentResource):
                     {"message_type": "ScheduledNotification", "maximum_execution_frequency": args.settings.frequency}
                 ],
             },
-            input_parameters=json.dumps({"allowedPrincipals": sorted(args.allowed_principals)}, sort_keys=True),
+            # The share, not its principals: Config allows 1,024 characters of parameters, and tenants grow.
+            input_parameters=pulumi.Output.from_input(args.share_arn).apply(
+                lambda arn: json.dumps({"allowedPrincipalsShareArn": arn}, sort_keys=True)
+            ),
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[permission, *ready], delete_before_replace=True),
         )

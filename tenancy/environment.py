@@ -349,24 +349,6 @@ def discover_tenants(config) -> tuple[list, dict[str, str], list[str]]:
     return tenants, external_ids, problems
 
 
-# AWS Config: a rule's InputParameters are at most 1,024 characters (botocore config ConfigRule).
-CONFIG_RULE_PARAMETERS_MAX = 1024
-
-
-def compliance_problems(config) -> list[str]:
-    """What AWS Config would refuse once the tenants are known (discovered ones included)."""
-    if not (config.compliance.enabled and config.compliance.lattice_rule):
-        return []
-    size = len(json.dumps({"allowedPrincipals": sorted(config.share_principals)}, sort_keys=True))
-    if size <= CONFIG_RULE_PARAMETERS_MAX:
-        return []
-    return [
-        f"lattice-tenancy:compliance.latticeRule: the share's {len(config.share_principals)} principals make the custom "
-        f"rule's parameters {size} characters, over AWS Config's {CONFIG_RULE_PARAMETERS_MAX}; share with the OUs "
-        "instead of listing accounts (sharing.organizationPrincipals or tenantSources), or set latticeRule: false"
-    ]
-
-
 def read_stack_outputs(stack_name: str) -> dict:
     """Another stack's outputs, read now (through a StackReference) so they can be checked before any resource.
 

@@ -685,3 +685,40 @@ def test_annotations_stay_within_256_characters() -> None:
 def test_event_time_is_the_ordering_timestamp() -> None:
     assert handler.parse_time(CREATED) == AT
     assert handler.parse_time("2026-03-02T10:00:00+00:00") == datetime(2026, 3, 2, 10, tzinfo=timezone.utc)
+
+
+def test_the_allowed_principals_can_be_read_from_the_configured_share(aws: Clients) -> None:
+    # Parameters name share 9 (the owner stack's): its principals are the allowed ones, for any number of tenants.
+    aws.expect_networks()
+    aws.expect_services()
+    aws.paged(aws.ram_stub, "list_principals", "principals", [[ram_principal(PARTNER, 9)]],
+              {"resourceOwner": "SELF", "resourceShareArns": [share_arn(9)]})  # fmt: skip
+    aws.expect_shared(
+        [[ram_resource(1, 1)]],
+        [[ram_principal(PARTNER, 1), ram_principal(STRANGER, 1)]],
+        [[ram_share(1)]],
+    )
+    aws.expect_previous()
+    aws.expect_put(
+        [
+            account_ev(
+                "NON_COMPLIANT",
+                "1 non-compliant of 0 service network(s), 0 service(s), 1 resource configuration share(s). "
+                f"share acme-db-share-1 reaches {STRANGER}",
+            ),
+            ev(
+                "AWS::RAM::ResourceShare",
+                share_arn(1),
+                "NON_COMPLIANT",
+                f"Shared with principal(s) outside allowedPrincipals: {STRANGER}; resource share acme-db-share-1, "
+                f"resource configuration(s) rcfg-{1:017d}",
+            ),
+        ]
+    )
+    result = aws.run(scheduled_event({"allowedPrincipalsShareArn": share_arn(9)}))
+    assert result["accountCompliance"] == "NON_COMPLIANT"
+
+
+def test_a_share_parameter_that_is_no_share_arn_is_rejected() -> None:
+    with pytest.raises(ValueError, match="allowedPrincipalsShareArn must be a RAM resource share ARN"):
+        handler.load_parameters(json.dumps({"allowedPrincipalsShareArn": "share-1"}))

@@ -170,10 +170,11 @@ def test_config_records_delivers_and_switches_on_before_its_rules():
     assert custom.inputs["source"]["sourceDetails"] == [
         {"messageType": "ScheduledNotification", "maximumExecutionFrequency": "TwentyFour_Hours"}
     ]
-    assert json.loads(custom.inputs["inputParameters"])["allowedPrincipals"] == [
-        *sorted(run.exports["tenant_account_ids"].values()),
-        OU,
-    ]
+    share = run.one("aws:ram/resourceShare:ResourceShare")
+    assert json.loads(custom.inputs["inputParameters"]) == {
+        "allowedPrincipalsShareArn": run.exports["resource_share_arn"]
+    }
+    assert custom.property_dependencies["inputParameters"] == [share.urn]
     permission = by["compliance-lattice-invoke"]
     assert (
         permission.inputs["principal"] == "config.amazonaws.com"
@@ -181,14 +182,13 @@ def test_config_records_delivers_and_switches_on_before_its_rules():
     )
 
 
-def test_more_principals_than_a_config_rule_parameter_holds_stop_the_run_before_anything():
+def test_the_custom_rule_reads_the_share_so_its_parameters_stay_small_for_any_number_of_tenants():
     many = {OU_ID: [account(f"4{i:011d}", f"Team {i}") for i in range(80)]}
-    with pytest.raises(ProgramError) as caught:
-        run_owner(discovering(compliance={"enabled": True}), organizations=many)
-    assert "lattice-tenancy:compliance.latticeRule" in str(caught.value) and "over AWS Config's 1024" in str(
-        caught.value
-    )
-    assert [r for r in caught.value.registrations if not r.is_read] == []
+    run = run_owner(discovering(compliance={"enabled": True}), organizations=many)
+    rule = next(r for r in run.registrations if r.name == "compliance-lattice-rule")
+    share = run.one("aws:ram/resourceShare:ResourceShare")
+    assert rule.property_dependencies["inputParameters"] == [share.urn]
+    assert len(rule.inputs["inputParameters"]) < 200 and len(roles(run)) == 82
 
 
 def test_an_existing_recorder_is_assumed_and_only_rules_are_added():

@@ -83,6 +83,14 @@ def load_parameters(text: str | None) -> dict[str, Any]:
     data = json.loads(text) if text else {}
     if not isinstance(data, dict):
         raise ValueError("ruleParameters must be a JSON object")
+    share = data.get("allowedPrincipalsShareArn")
+    if share is not None:
+        # The principals of this share are the allowed ones: the parameters stay small for any number of tenants
+        # (Config allows 1,024 characters of them).
+        if not isinstance(share, str) or not share.startswith("arn:") or ":resource-share/" not in share:
+            raise ValueError("allowedPrincipalsShareArn must be a RAM resource share ARN")
+        per_resource = _per_resource(data)
+        return {"allowedPrincipalsShareArn": share, "allowedPrincipals": None, "resourceEvaluations": per_resource}
     if "allowedPrincipals" not in data:
         raise ValueError("ruleParameters lacks allowedPrincipals (use [] to allow no sharing)")
     allowed = data["allowedPrincipals"]
@@ -90,12 +98,24 @@ def load_parameters(text: str | None) -> dict[str, Any]:
         allowed = [part for part in (piece.strip() for piece in allowed.split(",")) if part]
     if not isinstance(allowed, list) or not all(isinstance(p, str) and p for p in allowed):
         raise ValueError("allowedPrincipals must be a list of principal strings")
+    return {"allowedPrincipals": [p.strip() for p in allowed], "resourceEvaluations": _per_resource(data)}
+
+
+def _per_resource(data: dict[str, Any]) -> bool:
     per_resource = data.get("resourceEvaluations", True)
     if isinstance(per_resource, str) and per_resource.lower() in ("true", "false"):
         per_resource = per_resource.lower() == "true"
     if not isinstance(per_resource, bool):
         raise ValueError("resourceEvaluations must be true or false")
-    return {"allowedPrincipals": [p.strip() for p in allowed], "resourceEvaluations": per_resource}
+    return per_resource
+
+
+def share_principals(ram: AwsClient, share_arn: str) -> list[str]:
+    """The principals a resource share of this account names."""
+    return [
+        p["id"]
+        for p in pages(ram, "list_principals", "principals", resourceOwner="SELF", resourceShareArns=[share_arn])
+    ]
 
 
 def parse_time(text: str) -> datetime:
@@ -321,7 +341,10 @@ def evaluate_rule(event: dict[str, Any], lattice: AwsClient, ram: AwsClient, con
     at = parse_time(created)
 
     auth = check_auth(lattice, account)
-    shares = check_shares(ram, parameters["allowedPrincipals"])
+    allowed = parameters["allowedPrincipals"]
+    if allowed is None:
+        allowed = share_principals(ram, parameters["allowedPrincipalsShareArn"])
+    shares = check_shares(ram, allowed)
     non_compliant = sum(1 for f in auth if f["problem"]) + sum(1 for f in shares if f["outside"])
 
     evaluations = [
