@@ -786,12 +786,37 @@ class Compliance(Strict):
         return self
 
 
+class DeployCredentials(Strict):
+    """How the deploy orchestrator (`make deploy`) reaches this stack's account: an AWS CLI profile or a role to
+    assume (not both). Never secrets: a profile name or a role ARN only. README: "Deploying many stacks"."""
+
+    aws_profile: Annotated[
+        str | None,
+        _matching(r"[A-Za-z0-9_.+=,@-]{1,64}", "an AWS CLI profile name: letters, digits and _.+=,@- (1-64)"),
+    ] = None
+    role_arn: Annotated[
+        str | None,
+        _matching(
+            r"arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}",
+            'an IAM role ARN: "arn:aws:iam::111122223333:role/deployer"',
+        ),
+    ] = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> DeployCredentials:
+        if (self.aws_profile is None) == (self.role_arn is None):
+            raise ValueError("set exactly one of awsProfile and roleArn")
+        return self
+
+
 class StackConfigBase(Strict):
     """What every stack kind has: a name prefix (the loader fills its default in), the expected account, tags."""
 
     name_prefix: NamePrefix
     expected_account_id: AccountId | None = None
     tags: dict[TagKey, TagValue] = Field(default_factory=dict, max_length=40)
+    # Read by the deploy orchestrator only; the program ignores it.
+    deploy: DeployCredentials | None = None
 
     def stack_tags(self, stack: str) -> dict[str, str]:
         """The tags on every taggable resource of the stack: the configured ones, the chargeback scheme (CostCenter,
