@@ -6,6 +6,8 @@
     policy-table  rewrite the README's guardrail table from the pack
     schema        rewrite the stack files' JSON Schema from the config models
     cost          per tenant, the resources it is charged for; the shared fixed monthly cost, from a price table
+    deploy        preview, up, refresh or destroy every stack in dependency order (tooling.deploy_command)
+    workflow      rewrite the CI workflow (.github/workflows/deploy.yml) from the same graph
 
 Every command takes `--root` (the project folder). Exit status, the same for all: 0 done, nothing found; 1 a
 finding (a stack that can't be planned, a mandatory policy violation, an access problem, a generated file out of
@@ -23,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from tooling import cost, diagram, plan, policy_check, readme, schema
+from tooling import cost, deploy_command, diagram, plan, policy_check, readme, schema
 from tooling.policy_evaluation import PolicyConfigError
 from tooling.stackfiles import stack_names
 
@@ -66,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     cost_cmd.add_argument("--stack", action="append", help="only this owner stack, or the owner a tenant stack reads")
     cost_cmd.add_argument("--prices", type=Path, help="a price table like tooling/prices.json (default: that file)")
     cost_cmd.add_argument("--json", action="store_true", help="the report as JSON")
+    deploy_command.add_parsers(commands, common)
     return parser
 
 
@@ -103,6 +106,8 @@ def _generated(args: argparse.Namespace, text: str, write: Any, label: str) -> i
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     root: Path = args.root
+    if args.command in ("deploy", "deploy-one", "workflow"):
+        return deploy_command.run(args)
     if args.command == "plan":
         _known_stacks(root, args.stack)
         plans = plan.plan_all(root, args.stack, _policy_config(args.policy_config))
