@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 TOOL   := $(PY) -m tooling
 
-.PHONY: test lint format clean plan diagram policies policy-table schema cost
+.PHONY: test lint format clean plan diagram policies policy-table schema cost deploy preview refresh destroy workflow
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -55,3 +55,23 @@ schema: $(VENV)/.installed
 ## cost: per tenant, what it is the reason for; the shared resources' fixed monthly cost (COST_ARGS="--json")
 cost: $(VENV)/.installed
 	$(TOOL) cost $(COST_ARGS)
+
+## deploy: `up` every stack in dependency order, DEPLOY_ARGS="--parallel 16 --only tenant-a --from X --dry-run --restart"
+deploy: $(VENV)/.installed
+	$(TOOL) deploy up $(DEPLOY_ARGS)
+
+## preview: `preview` every stack in dependency order (DEPLOY_ARGS as for deploy)
+preview: $(VENV)/.installed
+	$(TOOL) deploy preview $(DEPLOY_ARGS)
+
+## refresh: `refresh` every stack in dependency order (DEPLOY_ARGS as for deploy)
+refresh: $(VENV)/.installed
+	$(TOOL) deploy refresh $(DEPLOY_ARGS)
+
+## destroy: `destroy` every stack, tenants first, owners last (DEPLOY_ARGS as for deploy)
+destroy: $(VENV)/.installed
+	$(TOOL) deploy destroy $(DEPLOY_ARGS)
+
+## workflow: regenerate .github/workflows/deploy.yml (CI across runners) from the same graph
+workflow: $(VENV)/.installed
+	$(TOOL) workflow $(WORKFLOW_ARGS)

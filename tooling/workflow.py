@@ -164,8 +164,19 @@ def document(graph: Graph, max_parallel: int = DEFAULT_MAX_PARALLEL) -> dict[str
     }
 
 
+class _Dumper(yaml.SafeDumper):
+    """Shell scripts as literal blocks, as a person would write them."""
+
+
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+
+_Dumper.add_representer(str, _text)
+
+
 def render(graph: Graph, max_parallel: int = DEFAULT_MAX_PARALLEL) -> str:
-    body = yaml.safe_dump(document(graph, max_parallel), sort_keys=False, width=120, allow_unicode=True)
+    body = yaml.dump(document(graph, max_parallel), Dumper=_Dumper, sort_keys=False, width=120, allow_unicode=True)
     return HEADER + body
 
 
