@@ -1,5 +1,7 @@
 """lattice-tenancy: load and check the stack's config, build its components, export its contract."""
 
+from dataclasses import dataclass
+
 import pulumi
 
 from components.audit import Audit, AuditArgs
@@ -9,7 +11,8 @@ from components.chargeback import Chargeback, ChargebackArgs
 from components.compliance import SERVER_ACCESS_LOG_PREFIX as COMPLIANCE_ACCESS_LOG_PREFIX
 from components.compliance import Compliance, ComplianceArgs
 from components.connection import Connection, ConnectionArgs
-from components.database import Database, DatabaseArgs
+from components.database import Database, DatabaseArgs, ReplicaSource
+from components.failover import Failover, FailoverArgs
 from components.flow_logs import FlowLogs, FlowLogsArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
@@ -17,12 +20,23 @@ from components.rollback import CanaryRollback, GuardedService, RollbackArgs
 from components.service import Service, ServiceArgs
 from components.sharing import Sharing, SharingArgs
 from tenancy import documents, environment, naming
-from tenancy.config import OwnerConfig, TenantStackConfig
-from tenancy.contract import CONTRACT_VERSION, ContractError, OwnerContract, check_contract
+from tenancy.config import Database as DatabaseSettings
+from tenancy.config import NetworkStackConfig, OwnerConfig, RecoveryConfig, Tenant, TenantStackConfig, sharing_scope
+from tenancy.contract import (
+    CONTRACT_VERSION,
+    PRIMARY,
+    STANDBY,
+    ContractError,
+    OwnerContract,
+    check_contract,
+    check_primary_contract,
+)
 from tenancy.loading import ConfigError, load_stack_config, runtime_config
 
 
-def load() -> tuple[OwnerConfig | TenantStackConfig, environment.Account, list[environment.SubnetFacts], list[str]]:
+def load() -> tuple[
+    OwnerConfig | TenantStackConfig | RecoveryConfig, environment.Account, list[environment.SubnetFacts], list[str]
+]:
     """The validated config, the account it deploys to and its subnets; a user error ends the run with one message.
 
     A tenant's account problems are returned instead, to be reported with what the owner's contract reveals: one
@@ -33,7 +47,7 @@ def load() -> tuple[OwnerConfig | TenantStackConfig, environment.Account, list[e
         account = environment.current_account()
         subnets = environment.describe_subnets(list(config.network.subnet_ids))
         problems = environment.stack_problems(config, account, subnets)
-        if isinstance(config, OwnerConfig):
+        if not isinstance(config, TenantStackConfig):
             fail_on(problems)
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
@@ -77,7 +91,7 @@ def with_discovered_tenants(config: OwnerConfig) -> tuple[OwnerConfig, list[str]
     return merged, [t.name for t in discovered]
 
 
-def audit_log_groups(config: OwnerConfig) -> list[str]:
+def audit_log_groups(config: NetworkStackConfig) -> list[str]:
     """The other components' log groups the audit key encrypts (its policy names each)."""
     prefix = config.name_prefix
     flow_logs = config.monitoring.flow_logs
@@ -88,20 +102,59 @@ def audit_log_groups(config: OwnerConfig) -> list[str]:
     )
 
 
-def logged_buckets(config: OwnerConfig, account: environment.Account) -> dict[str, str]:
+def logged_buckets(config: NetworkStackConfig, account: environment.Account) -> dict[str, str]:
     """The other components' buckets whose server access logs go to the audit log bucket: prefix → bucket."""
     prefix, logged = config.name_prefix, {}
-    if config.chargeback.data_export:
+    if isinstance(config, OwnerConfig) and config.chargeback.data_export:
         logged[CHARGEBACK_ACCESS_LOG_PREFIX] = naming.cost_export_bucket(prefix, account.account_id, account.region)
     if config.compliance.enabled and config.compliance.recorder == "create":
         logged[COMPLIANCE_ACCESS_LOG_PREFIX] = naming.config_bucket(prefix, account.account_id, account.region)
     return logged
 
 
-def owner(config: OwnerConfig, account: environment.Account, subnets: list[environment.SubnetFacts]) -> None:
-    config, discovered = with_discovered_tenants(config)
+@dataclass(frozen=True)
+class Tenancy:
+    """Whom a service network serves: from the owner's config, or (recovery stack) from its primary's contract."""
+
+    tenants: list[Tenant]
+    allowed_services: dict[str, list[str]]  # tenant → the services it may invoke
+    service_tenants: dict[str, list[str]]  # service → the tenants that may invoke it
+    share_principals: list[str]
+    allow_external_principals: bool
+    invited_account_ids: list[str]
+    shared_resources: list[str]
+    external_ids: dict[str, str]  # secret; for the roles' trust policies (a recovery stack creates no roles)
+    standby_for: dict[str, str] | None = None  # recovery: tenant → the primary's role ARN
+    role_path: str | None = None  # recovery: the primary's role path
+
+
+@dataclass(frozen=True)
+class SharedNetwork:
+    """What `shared_network` built, for the stack's own additions and its exports."""
+
+    network: Network
+    database: Database
+    services: dict[str, Service]
+    sharing: Sharing
+    auth: Auth
+    audit: Audit
+    monitoring: Monitoring
+    rollback: CanaryRollback | None
+    holds: dict[str, str]
+
+
+def shared_network(
+    config: NetworkStackConfig,
+    account: environment.Account,
+    tenancy: Tenancy,
+    database: tuple[DatabaseSettings, ReplicaSource | None],
+    organization_events: bool,
+) -> SharedNetwork:
+    """The service network, the database and its publication, services, share, auth, audit, monitoring and
+    compliance: the same components for the primary owner and for a recovery stack in its standby Region."""
     prefix = config.name_prefix
     tags = config.stack_tags(pulumi.get_stack())
+    settings, replica_of = database
 
     network = Network(
         "network",
@@ -113,20 +166,21 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
             tags=tags,
         ),
     )
-    database = Database(
+    db = Database(
         "database",
         DatabaseArgs(
             name_prefix=prefix,
             account=account,
             vpc_id=config.network.vpc_id,
-            subnet_ids=list(config.database.subnet_ids or config.network.subnet_ids),
-            settings=config.database,
+            subnet_ids=list(settings.subnet_ids or config.network.subnet_ids),
+            settings=settings,
             multi_az=config.multi_az,
             deletion_protected=config.deletion_protected,
             gateway_security_group_id=network.gateway_security_group_id,
             resource_gateway_id=network.resource_gateway_id,
             service_network_id=network.service_network_id,
             tags=tags,
+            replica_of=replica_of,
         ),
     )
     # A canary rolled back by its alarm stays at weight 0 until the config acknowledges the rollback.
@@ -145,21 +199,22 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
                 canary_held=svc.name in holds,
                 service_network_id=network.service_network_id,
                 tags=tags,
+                role_path=tenancy.role_path,
             ),
         )
         for svc in config.services
     }
     shared = {
         "serviceNetwork": network.service_network_arn,
-        "resourceConfiguration": database.resource_configuration_arn,
+        "resourceConfiguration": db.resource_configuration_arn,
     }
     sharing = Sharing(
         "sharing",
         SharingArgs(
             name_prefix=prefix,
-            resources={label: shared[label] for label in config.sharing.resources},
-            principals=config.share_principals,
-            allow_external_principals=config.allow_external_principals,
+            resources={label: shared[label] for label in tenancy.shared_resources},
+            principals=tenancy.share_principals,
+            allow_external_principals=tenancy.allow_external_principals,
             tags=tags,
         ),
     )
@@ -170,13 +225,15 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
             account=account,
             service_network_id=network.service_network_id,
             service_network_arn=network.service_network_arn,
-            db_resource_id=database.instance_resource_id,
-            tenants=list(config.tenants),
-            external_ids={n: pulumi.Output.secret(v) for n, v in config.external_ids.items()},
+            db_resource_id=db.instance_resource_id,
+            tenants=tenancy.tenants,
+            external_ids={n: pulumi.Output.secret(v) for n, v in tenancy.external_ids.items()},
             access_window=config.access_window,
             service_arns={name: service.service_arn for name, service in services.items()},
-            allowed_services={t.name: config.services_of(t.name) for t in config.tenants},
+            allowed_services=tenancy.allowed_services,
             tags=tags,
+            standby_for=tenancy.standby_for,
+            role_path=tenancy.role_path,
         ),
     )
     audit = Audit(
@@ -245,25 +302,11 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
             services={name: service.service_arn for name, service in services.items()},
             service_metrics={svc.name: svc.alarms.metrics for svc in config.services},
             database_identifier=naming.database(prefix),
-            organization_events=bool(config.tenant_sources),
+            organization_events=organization_events,
             protect=config.deletion_protected,
             tags=tags,
         ),
     )
-    chargeback = Chargeback(
-        "chargeback",
-        ChargebackArgs(
-            name_prefix=prefix,
-            account=account,
-            settings=config.chargeback,
-            tenants=[t.name for t in config.tenants],
-            topic_arn=monitoring.topic_arn,
-            protect=config.deletion_protected,
-            server_access_log_bucket=audit.server_access_log_bucket_name,
-            tags=tags,
-        ),
-    )
-
     if config.compliance.enabled:
         Compliance(
             "compliance",
@@ -280,55 +323,207 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
                 tags=tags,
             ),
         )
+    return SharedNetwork(network, db, services, sharing, auth, audit, monitoring, rollback, holds)
 
-    # The tenant contract (tenancy.contract.OwnerContract): every key a tenant stack reads.
+
+def export_network(
+    config: NetworkStackConfig,
+    account: environment.Account,
+    tenancy: Tenancy,
+    built: SharedNetwork,
+    *,
+    stack_role: str,
+    primary_region: str,
+    engine_version: str,
+    backup_retention_days: int,
+    zone_ids: list[str],
+) -> None:
+    """The contract (tenancy.contract.OwnerContract) every tenant stack, and a recovery stack, reads; and what the
+    platform team's operators need of the shared network."""
+    tenants = tenancy.tenants
     pulumi.export("contract_version", CONTRACT_VERSION)
+    pulumi.export("stack_role", stack_role)
     pulumi.export("owner_account_id", account.account_id)
     pulumi.export("region", account.region)
-    pulumi.export("service_network_arn", network.service_network_arn)
-    pulumi.export("service_network_id", network.service_network_id)
-    pulumi.export("resource_share_arn", sharing.resource_share_arn)
-    pulumi.export("shared_resources", list(config.sharing.resources))
-    pulumi.export("invited_account_ids", list(config.sharing.external_account_ids))
-    pulumi.export("resource_configuration_arn", database.resource_configuration_arn)
-    pulumi.export("database_dns_name", database.dns_name)
-    pulumi.export("database_port", database.port)
-    pulumi.export("database_address", database.address)
-    pulumi.export("resource_gateway_az_ids", environment.zone_ids(subnets))
-    pulumi.export("tenant_account_ids", {t.name: t.account_id for t in config.tenants})
-    pulumi.export("tenant_role_arns", auth.role_arns)
-    pulumi.export("tenant_db_users", {t.name: t.database_user for t in config.tenants})
+    pulumi.export("primary_region", primary_region)
+    pulumi.export("name_prefix", config.name_prefix)
+    pulumi.export("service_network_arn", built.network.service_network_arn)
+    pulumi.export("service_network_id", built.network.service_network_id)
+    pulumi.export("resource_share_arn", built.sharing.resource_share_arn)
+    pulumi.export("shared_resources", list(tenancy.shared_resources))
+    pulumi.export("share_principals", list(tenancy.share_principals))
+    pulumi.export("allow_external_principals", tenancy.allow_external_principals)
+    pulumi.export("invited_account_ids", list(tenancy.invited_account_ids))
+    pulumi.export("resource_configuration_arn", built.database.resource_configuration_arn)
+    pulumi.export("database_dns_name", built.database.dns_name)
+    pulumi.export("database_port", built.database.port)
+    pulumi.export("database_address", built.database.address)
+    pulumi.export("database_instance_arn", built.database.instance_arn)
+    pulumi.export("database_engine_version", engine_version)
+    pulumi.export("database_backup_retention_days", backup_retention_days)
+    pulumi.export("resource_gateway_az_ids", zone_ids)
+    pulumi.export("tenant_account_ids", {t.name: t.account_id for t in tenants})
+    pulumi.export("tenant_role_arns", built.auth.role_arns)
+    pulumi.export("tenant_role_path", tenancy.role_path or naming.role_path(config.name_prefix))
+    pulumi.export("tenant_db_users", {t.name: t.database_user for t in tenants})
+    pulumi.export("tenant_teams", {t.name: t.team for t in tenants})
     pulumi.export(
         "services",
         {
             svc.name: {
-                "dns_name": svc.custom_domain_name or services[svc.name].dns_name,
-                "port": services[svc.name].port,
-                "arn": services[svc.name].service_arn,
-                "tenants": config.services_of_tenants(svc.name),
+                "dns_name": svc.custom_domain_name or built.services[svc.name].dns_name,
+                "port": built.services[svc.name].port,
+                "arn": built.services[svc.name].service_arn,
+                "tenants": tenancy.service_tenants.get(svc.name, []),
             }
             for svc in config.services
         },
     )
-    # For the owner's operators, not part of the contract.
-    pulumi.export("database_master_secret_arn", database.master_secret_arn)
-    pulumi.export("database_resource_id", database.instance_resource_id)
-    pulumi.export("sharing_scope", config.sharing_scope)
+    # For the platform team's operators, not part of the contract.
+    pulumi.export("database_master_secret_arn", built.database.master_secret_arn)
+    pulumi.export("database_resource_id", built.database.instance_resource_id)
+    pulumi.export("sharing_scope", sharing_scope(tenancy.share_principals, [t.account_id for t in tenants]))
+    pulumi.export("access_log_group_name", built.audit.access_log_group_name)
+    pulumi.export("audit_bucket_name", built.audit.bucket_name)
+    pulumi.export("trail_arn", built.audit.trail_arn)
+    pulumi.export("trail_log_group_name", built.audit.trail_log_group_name)
+    pulumi.export("server_access_log_bucket_name", built.audit.server_access_log_bucket_name)
+    pulumi.export("audit_key_arn", built.audit.key_arn)
+    pulumi.export("service_rollbacks", built.holds)
+    pulumi.export("alerts_topic_arn", built.monitoring.topic_arn)
+    pulumi.export("dashboard_name", built.monitoring.dashboard_name)
+    pulumi.export("rollback_topic_arn", built.rollback.topic_arn if built.rollback else None)
+
+
+def owner(config: OwnerConfig, account: environment.Account, subnets: list[environment.SubnetFacts]) -> None:
+    config, discovered = with_discovered_tenants(config)
+    tenancy = Tenancy(
+        tenants=list(config.tenants),
+        allowed_services={t.name: config.services_of(t.name) for t in config.tenants},
+        service_tenants={s.name: config.services_of_tenants(s.name) for s in config.services},
+        share_principals=config.share_principals,
+        allow_external_principals=config.allow_external_principals,
+        invited_account_ids=list(config.sharing.external_account_ids),
+        shared_resources=list(config.sharing.resources),
+        external_ids=dict(config.external_ids),
+    )
+    built = shared_network(
+        config, account, tenancy, (config.database, None), organization_events=bool(config.tenant_sources)
+    )
+    chargeback = Chargeback(
+        "chargeback",
+        ChargebackArgs(
+            name_prefix=config.name_prefix,
+            account=account,
+            settings=config.chargeback,
+            tenants=[t.name for t in config.tenants],
+            topic_arn=built.monitoring.topic_arn,
+            protect=config.deletion_protected,
+            server_access_log_bucket=built.audit.server_access_log_bucket_name,
+            tags=config.stack_tags(pulumi.get_stack()),
+        ),
+    )
+    export_network(
+        config,
+        account,
+        tenancy,
+        built,
+        stack_role=PRIMARY,
+        primary_region=account.region,
+        engine_version=config.database.engine_version,
+        backup_retention_days=config.database.backup_retention_days,
+        zone_ids=environment.zone_ids(subnets),
+    )
     pulumi.export("database_user_sql", documents.database_user_sql([t.database_user for t in config.tenants]))
-    pulumi.export("access_log_group_name", audit.access_log_group_name)
-    pulumi.export("audit_bucket_name", audit.bucket_name)
-    pulumi.export("trail_arn", audit.trail_arn)
-    pulumi.export("trail_log_group_name", audit.trail_log_group_name)
-    pulumi.export("server_access_log_bucket_name", audit.server_access_log_bucket_name)
-    pulumi.export("audit_key_arn", audit.key_arn)
-    pulumi.export("service_rollbacks", holds)
     # Tenants found in tenantSources' OUs on this deployment, and (secret) the external IDs to give each team.
     pulumi.export("discovered_tenants", {t.name: t.account_id for t in config.tenants if t.name in discovered})
     pulumi.export("discovered_external_ids", pulumi.Output.secret({n: config.external_ids[n] for n in discovered}))
-    pulumi.export("alerts_topic_arn", monitoring.topic_arn)
-    pulumi.export("dashboard_name", monitoring.dashboard_name)
     pulumi.export("cost_export_bucket_name", chargeback.export_bucket_name)
-    pulumi.export("rollback_topic_arn", rollback.topic_arn if rollback else None)
+
+
+def primary_contract(config: RecoveryConfig, account: environment.Account) -> OwnerContract:
+    """The primary owner's exports, checked for this recovery stack before anything is declared."""
+    try:
+        outputs = environment.read_stack_outputs(config.primary_stack)
+        return check_primary_contract(
+            outputs,
+            primary_stack=config.primary_stack,
+            account_id=account.account_id,
+            region=account.region,
+            name_prefix=config.name_prefix,
+        )
+    except ContractError as error:
+        raise pulumi.RunError(str(error)) from None
+
+
+def recovery(config: RecoveryConfig, account: environment.Account, subnets: list[environment.SubnetFacts]) -> None:
+    primary = primary_contract(config, account)
+    settings = config.replica_settings(primary.database_engine_version, primary.database_port)
+    try:
+        fail_on(environment.database_problems("lattice-tenancy:database", settings, config.multi_az, account.region))
+    except ConfigError as error:
+        raise pulumi.RunError(str(error)) from None
+    unknown = sorted({s.name for s in config.services} - set(primary.services))
+    if unknown:
+        raise pulumi.RunError(
+            f"invalid stack configuration:\n  lattice-tenancy:services: {', '.join(unknown)} is no service of the "
+            f"primary ({config.primary_stack}); a recovery stack serves the primary's services (their tenants' roles "
+            "carry each one's tag): use a name the primary has, or add the service there first"
+        )
+    served = [s.name for s in config.services]
+    tenancy = Tenancy(
+        tenants=[
+            Tenant.model_validate(
+                {"name": name, "accountId": account_id, "team": primary.tenant_teams[name]}
+                | {"dbUser": primary.tenant_db_users[name]}
+            )
+            for name, account_id in sorted(primary.tenant_account_ids.items())
+        ],
+        allowed_services={
+            tenant: [s for s in served if tenant in primary.services[s].tenants]
+            for tenant in primary.tenant_account_ids
+        },
+        service_tenants={s: primary.services[s].tenants for s in served},
+        share_principals=list(primary.share_principals),
+        allow_external_principals=primary.allow_external_principals,
+        invited_account_ids=list(primary.invited_account_ids),
+        shared_resources=list(primary.shared_resources),
+        external_ids={},
+        standby_for=dict(primary.tenant_role_arns),
+        role_path=primary.tenant_role_path,
+    )
+    replica = ReplicaSource(source_arn=primary.database_instance_arn, promoted=config.database.promoted)
+    built = shared_network(config, account, tenancy, (settings, replica), organization_events=False)
+    failover = Failover(
+        "failover",
+        FailoverArgs(
+            name_prefix=config.name_prefix,
+            account=account,
+            primary_region=primary.region,
+            primary_instance_arn=primary.database_instance_arn,
+            replica_instance_arn=built.database.instance_arn,
+            replica_identifier=naming.database(config.name_prefix),
+            settings=config.failover,
+            topic_arn=built.monitoring.topic_arn,
+            tags=config.stack_tags(pulumi.get_stack()),
+        ),
+    )
+    export_network(
+        config,
+        account,
+        tenancy,
+        built,
+        stack_role=STANDBY,
+        primary_region=primary.region,
+        engine_version=primary.database_engine_version,
+        backup_retention_days=config.database.backup_retention_days,
+        zone_ids=environment.zone_ids(subnets),
+    )
+    pulumi.export("primary_stack", config.primary_stack)
+    pulumi.export("database_key_arn", built.database.key_arn or config.database.kms_key_arn)
+    pulumi.export("database_promoted", config.database.promoted)
+    pulumi.export("region_switch_plan_arn", failover.plan_arn)
+    pulumi.export("failover_alarm_names", failover.alarm_names)
 
 
 def tenant(
@@ -406,5 +601,7 @@ def tenant(
 config, account, subnets, problems = load()
 if isinstance(config, OwnerConfig):
     owner(config, account, subnets)
+elif isinstance(config, RecoveryConfig):
+    recovery(config, account, subnets)
 else:
     tenant(config, account, subnets, problems)

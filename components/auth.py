@@ -37,6 +37,11 @@ class AuthArgs:
     """Tenant name → the services it may invoke (its role is tagged for each, and may invoke only those)."""
     tags: dict[str, str]
     """Tags for every taggable child."""
+    standby_for: dict[str, str] | None = None
+    """Set in a recovery stack: tenant name → the primary's role ARN. The roles exist (IAM is global); this stack
+    gives each a second inline policy for its own network and database, and creates no roles."""
+    role_path: str | None = None
+    """The tenant roles' IAM path (default: this stack's); a recovery stack admits the primary's roles."""
 
 
 class Auth(pulumi.ComponentResource):
@@ -45,7 +50,9 @@ class Auth(pulumi.ComponentResource):
     Outputs: auth_policy (the JSON document), role_arns (tenant name → role ARN).
     Children: `<name>-policy` AuthPolicy; per tenant `<name>-<tenant>` Role (trusts the tenant's account with its
     external ID, tagged Team and TenantAccount) and `<name>-<tenant>-access` RolePolicy (Invoke in this network from
-    VPCs of the tenant's own account, rds-db:connect as the tenant's own DB user).
+    VPCs of the tenant's own account, rds-db:connect as the tenant's own DB user), and `<name>-<tenant>-db-user`
+    Parameter (the DB user, for chargeback). In a recovery stack only the policy and a `<name>-<tenant>-standby`
+    RolePolicy on the primary's role (the same rights here).
     """
 
     # Outputs
@@ -60,7 +67,7 @@ class Auth(pulumi.ComponentResource):
         # Fixed names (role ARNs are in the contract; an inline policy is named per role): a replacement must
         # delete the old one first, or the new role's name collides and the old policy's deletion removes the new.
         replace_by_deleting = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
-        role_path = naming.role_path(args.name_prefix)
+        role_path = args.role_path or naming.role_path(args.name_prefix)
 
         self.auth_policy = documents.compact_json(
             documents.service_network_auth_policy(
@@ -101,6 +108,20 @@ class Auth(pulumi.ComponentResource):
                     )
                 )
 
+            allowed = pulumi.Output.all(*[args.service_arns[svc] for svc in args.allowed_services[tenant.name]])
+            access = pulumi.Output.all(args.service_network_arn, args.db_resource_id, allowed).apply(access_policy)
+            if args.standby_for is not None:
+                role_arn = args.standby_for[tenant.name]
+                aws.iam.RolePolicy(
+                    f"{name}-{tenant.name}-standby",
+                    # One inline policy per Region the role reaches (named after this stack: it is this stack's).
+                    name=f"lattice-tenancy-standby-{args.account.region}",
+                    role=role_arn.rsplit("/", 1)[-1],
+                    policy=access,
+                    opts=replace_by_deleting,
+                )
+                self.role_arns[tenant.name] = pulumi.Output.from_input(role_arn)
+                continue
             # The external IDs arrive as secret Outputs: the trust policy stays secret in state.
             trust = args.external_ids[tenant.name].apply(trust_policy)
             role = aws.iam.Role(
@@ -123,8 +144,6 @@ class Auth(pulumi.ComponentResource):
                 },
                 opts=replace_by_deleting,
             )
-            allowed = pulumi.Output.all(*[args.service_arns[svc] for svc in args.allowed_services[tenant.name]])
-            access = pulumi.Output.all(args.service_network_arn, args.db_resource_id, allowed).apply(access_policy)
             aws.iam.RolePolicy(
                 f"{name}-{tenant.name}-access",
                 name="lattice-tenancy-access",

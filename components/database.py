@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -23,6 +24,16 @@ AUDIT_EVENTS = "CONNECT,QUERY_DCL,QUERY_DDL"
 # The AWS managed policy Enhanced Monitoring's role needs (RDS User Guide, "Setting up and enabling Enhanced
 # Monitoring"): write to the RDSOSMetrics log group only.
 ENHANCED_MONITORING_POLICY = "arn:{partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+
+
+@dataclass(frozen=True)
+class ReplicaSource:
+    """A recovery stack's database: a cross-Region read replica of `source_arn` until `promoted`."""
+
+    source_arn: str
+    """The primary's instance ARN (another Region: RDS needs the ARN there)."""
+    promoted: bool
+    """Promoted to a standalone instance (by the Region switch plan or by hand): manage it as one."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,8 @@ class DatabaseArgs:
     """The network the database is published in."""
     tags: dict[str, str]
     """Tags for every taggable child."""
+    replica_of: ReplicaSource | None = None
+    """Set in a recovery stack: the instance replicates the primary's (engine, users and data come from there)."""
 
 
 class Database(pulumi.ComponentResource):
@@ -61,7 +74,8 @@ class Database(pulumi.ComponentResource):
     port from the gateway SG only), `<name>-gateway-to-db` egress rule (gateway SG, port to the DB SG only),
     `<name>-monitoring-role` Role and `<name>-monitoring-policy` RolePolicyAttachment (Enhanced Monitoring on),
     `<name>-instance` Instance, `<name>-rcfg` ResourceConfiguration (type ARN),
-    `<name>-sn-association` ServiceNetworkResourceAssociation.
+    `<name>-sn-association` ServiceNetworkResourceAssociation. A replica without a configured key also gets
+    `<name>-key` Key and `<name>-key-alias` Alias in its Region (KMS keys are regional).
     """
 
     # Outputs
@@ -184,28 +198,44 @@ class Database(pulumi.ComponentResource):
             # RDS checks at creation that it may assume the role and use the policy: the attachment first.
             monitoring_ready.append(attachment)
 
+        kms_key_arn: pulumi.Input[str] | None = args.settings.kms_key_arn
+        self.key_arn: pulumi.Output[str] | None = None
+        if args.replica_of is not None and kms_key_arn is None:
+            # A cross-Region replica of an encrypted source must name a key in its own Region.
+            key = aws.kms.Key(
+                f"{name}-key",
+                description=f"lattice-tenancy {args.name_prefix}: the standby database {identifier}",
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                policy=documents.compact_json(
+                    documents.account_managed_key_policy(
+                        partition=args.account.partition, account_id=args.account.account_id
+                    )
+                ),
+                tags=args.tags,
+                opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protected),
+            )
+            aws.kms.Alias(
+                f"{name}-key-alias",
+                name=naming.database_key_alias(args.name_prefix),
+                target_key_id=key.key_id,
+                # Fixed name: a replacement deletes the old alias first, or the new one's name collides.
+                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+            )
+            self.key_arn = key.arn
+            kms_key_arn = key.arn
+
         self.instance = aws.rds.Instance(
             f"{name}-instance",
+            **_creation_args(args, kms_key_arn),
             monitoring_interval=args.settings.monitoring_interval_seconds,
             monitoring_role_arn=monitoring_role_arn,
             identifier=identifier,
-            engine="mysql",
-            engine_version=args.settings.engine_version,
-            # Not the provider's default: that enrols the instance in billed Extended Support without asking.
-            engine_lifecycle_support=(
-                "open-source-rds-extended-support"
-                if args.settings.extended_support
-                else "open-source-rds-extended-support-disabled"
-            ),
             instance_class=args.settings.instance_class,
-            allocated_storage=args.settings.allocated_storage_gib,
             max_allocated_storage=args.settings.max_allocated_storage_gib,
             storage_type="gp3",
             storage_encrypted=True,
-            kms_key_id=args.settings.kms_key_arn,
-            username=args.settings.master_username,
-            # RDS generates the master password and keeps it in Secrets Manager; it never passes through here.
-            manage_master_user_password=True,
+            kms_key_id=kms_key_arn,
             iam_database_authentication_enabled=True,
             port=args.settings.port,
             db_subnet_group_name=subnet_group.name,
@@ -223,12 +253,6 @@ class Database(pulumi.ComponentResource):
             # What `pulumi preview` shows is what `pulumi up` does: an option or parameter group swap, for one, is
             # otherwise deferred to the maintenance window and the old group can't be deleted until then.
             apply_immediately=args.settings.apply_immediately,
-            # A final snapshot in every profile: tearing down a development stack still keeps the data.
-            skip_final_snapshot=False,
-            # Named after the settings that force a replacement, so a later replacement's snapshot can't collide.
-            final_snapshot_identifier=naming.final_snapshot(
-                args.name_prefix, args.settings.kms_key_arn or "aws-managed", args.settings.master_username
-            ),
             tags=args.tags,
             # In production Pulumi also refuses to delete or replace it until `protect` is lifted. Elsewhere a
             # replacement (e.g. a new KMS key) deletes it first, keeping the final snapshot: the identifier is fixed
@@ -291,3 +315,47 @@ class Database(pulumi.ComponentResource):
                 "dns_name": self.dns_name,
             }
         )
+
+
+def _creation_args(args: DatabaseArgs, kms_key_arn: pulumi.Input[str] | None) -> dict[str, Any]:
+    """What differs between a primary instance, a replica and a promoted replica: where data and users come from,
+    and what is kept when it is deleted."""
+    standalone_snapshot: dict[str, Any] = {
+        # A final snapshot in every profile: tearing down a development stack still keeps the data.
+        "skip_final_snapshot": False,
+        # Named after the settings that force a replacement, so a later replacement's snapshot can't collide.
+        "final_snapshot_identifier": naming.final_snapshot(
+            args.name_prefix,
+            args.settings.kms_key_arn or ("stack-key" if args.replica_of else "aws-managed"),
+            args.settings.master_username if args.replica_of is None else "promoted",
+        ),
+        # RDS generates the master password and keeps it in Secrets Manager; it never passes through here. (A
+        # promoted replica gets its own secret in its Region: the primary's may be out of reach.)
+        "manage_master_user_password": True,
+    }
+    if args.replica_of is None:
+        return {
+            "engine": "mysql",
+            "engine_version": args.settings.engine_version,
+            # Not the provider's default: that enrols the instance in billed Extended Support without asking.
+            "engine_lifecycle_support": (
+                "open-source-rds-extended-support"
+                if args.settings.extended_support
+                else "open-source-rds-extended-support-disabled"
+            ),
+            "allocated_storage": args.settings.allocated_storage_gib,
+            "username": args.settings.master_username,
+            **standalone_snapshot,
+        }
+    # Its Region spelled out: the guardrails check that its key is of the same Region.
+    here = {"region": args.account.region}
+    if args.replica_of.promoted:
+        # No source any more (removing it is what promotes a replica, should the plan not have done so yet).
+        return {**here, **standalone_snapshot}
+    return {
+        **here,
+        # Engine, version, storage, master user and data come from the source. RDS takes no final snapshot of a
+        # replica (its data is the source's), so none may be named.
+        "replicate_source_db": args.replica_of.source_arn,
+        "skip_final_snapshot": True,
+    }

@@ -28,6 +28,8 @@ class ServiceArgs:
     """The owner's service network, which the service joins."""
     tags: dict[str, str]
     """Tags for every taggable child."""
+    role_path: str | None = None
+    """The tenant roles' IAM path (default: this stack's); a recovery stack admits the primary's roles."""
 
 
 def _target_group_config(settings: TargetGroupSettings) -> aws.vpclattice.TargetGroupConfigArgsDict | None:
@@ -116,7 +118,7 @@ class Service(pulumi.ComponentResource):
                 documents.service_auth_policy(
                     partition=args.account.partition,
                     owner_account_id=args.account.account_id,
-                    role_path=naming.role_path(args.name_prefix),
+                    role_path=args.role_path or naming.role_path(args.name_prefix),
                     service_name=svc.name,
                 )
             ),

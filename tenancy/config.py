@@ -241,17 +241,21 @@ class Database(Strict):
             )
         if self.subnet_ids:
             _unique(self.subnet_ids, "subnetIds")
-        if self.monitoring_interval_seconds == 0 and not self.monitoring_off_reason:
-            raise ValueError(
-                "monitoringIntervalSeconds 0 turns Enhanced Monitoring off (Security Hub RDS.6): say why in "
-                'monitoringOffReason (e.g. "covered by the organization\'s agent-based monitoring"), or use 60'
-            )
-        if self.monitoring_interval_seconds and self.monitoring_off_reason:
-            raise ValueError(
-                f"monitoringOffReason is set but Enhanced Monitoring is on (every {self.monitoring_interval_seconds} s):"
-                " remove monitoringOffReason, or set monitoringIntervalSeconds to 0"
-            )
+        _check_enhanced_monitoring(self.monitoring_interval_seconds, self.monitoring_off_reason)
         return self
+
+
+def _check_enhanced_monitoring(interval: int, off_reason: str | None) -> None:
+    if interval == 0 and not off_reason:
+        raise ValueError(
+            "monitoringIntervalSeconds 0 turns Enhanced Monitoring off (Security Hub RDS.6): say why in "
+            'monitoringOffReason (e.g. "covered by the organization\'s agent-based monitoring"), or use 60'
+        )
+    if interval and off_reason:
+        raise ValueError(
+            f"monitoringOffReason is set but Enhanced Monitoring is on (every {interval} s):"
+            " remove monitoringOffReason, or set monitoringIntervalSeconds to 0"
+        )
 
 
 ShareableResource = Literal["serviceNetwork", "resourceConfiguration"]
@@ -840,12 +844,62 @@ class StackConfigBase(Strict):
         return {}
 
 
-class OwnerConfig(StackConfigBase):
+class NetworkStackConfig(StackConfigBase):
+    """What every stack that runs a service network has (the owner, and a recovery stack in its standby region)."""
+
+    profile: Profile = "production"
+    network: Network
+    access_window: AccessWindow
+    audit: Audit = Audit()
+    services: list[SharedService] = Field(default_factory=list, max_length=50)
+    monitoring: Monitoring = Monitoring()
+    compliance: Compliance = Compliance()
+
+    @property
+    def deletion_protected(self) -> bool:
+        return self.profile == "production"
+
+    @property
+    def default_environment(self) -> str:
+        return self.profile
+
+    @property
+    def creates_audit_key(self) -> bool:
+        """Production without a configured key: the stack creates the audit key (CloudTrail.2 / CIS 3.7)."""
+        return self.profile == "production" and self.audit.kms_key_arn is None
+
+    @property
+    def multi_az(self) -> bool:
+        """The database's Multi-AZ setting, or the profile's default (each kind has its own database settings)."""
+        raise NotImplementedError
+
+    def buckets_logged_by_audit(self) -> list[str]:
+        """The settings that create buckets whose server access logs go to the audit log bucket."""
+        return (
+            ["compliance.recorder: create"] if self.compliance.enabled and self.compliance.recorder == "create" else []
+        )
+
+    def _check_common(self) -> None:
+        logged = self.buckets_logged_by_audit()
+        if logged and not self.audit.trail:
+            raise ValueError(
+                f"audit.trail: false, but {' and '.join(logged)} creates a bucket whose server access logs go to the "
+                "log bucket the trail's audit setup creates (Security Hub S3.9); keep trail: true, or turn "
+                f"{'those' if len(logged) > 1 else 'it'} off"
+            )
+        _unique([s.name for s in self.services], "services[].name")
+        guarded = sum(GUARD_BYTES + RULE_ARN_BYTES * len(s.rules) for s in self.services if s.canary)
+        if guarded > ROLLBACK_ENVIRONMENT_BYTES:
+            raise ValueError(
+                f"services: the canaries' listeners and rules (~{guarded} bytes) exceed what the rollback function's "
+                f"environment holds (Lambda: 4 KB in all); release canaries in fewer services at once, or use fewer rules"
+            )
+
+
+class OwnerConfig(NetworkStackConfig):
     """The `owner` stack: everything under the `lattice-tenancy:` namespace of Pulumi.owner.yaml."""
 
     kind: Literal["owner"]
-    profile: Profile = "production"
-    network: Network
     database: Database = Database()
     sharing: Sharing = Sharing()
     tenants: list[Tenant] = Field(default_factory=list)
@@ -853,11 +907,6 @@ class OwnerConfig(StackConfigBase):
     tenant_sources: list[TenantSource] = Field(default_factory=list, max_length=20)
     # Secret: the key the external IDs of discovered tenants derive from (HMAC-SHA256 of the account ID).
     discovery_secret: ExternalId | None = None
-    compliance: Compliance = Compliance()
-    access_window: AccessWindow
-    audit: Audit = Audit()
-    services: list[SharedService] = Field(default_factory=list, max_length=50)
-    monitoring: Monitoring = Monitoring()
     chargeback: Chargeback = Chargeback()
     external_ids: dict[str, ExternalId]
 
@@ -901,7 +950,7 @@ class OwnerConfig(StackConfigBase):
                 "account with no role and no DB user is a typo or an over-share. Correct the ID, or add the account "
                 "to tenants first"
             )
-        _unique([s.name for s in self.services], "services[].name")
+        self._check_common()
         for i, service in enumerate(self.services):
             strangers = sorted(set(service.tenants or ()) - names)
             if strangers:
@@ -914,12 +963,6 @@ class OwnerConfig(StackConfigBase):
             raise ValueError(
                 f"chargeback.tenantBudgetsUsd names {', '.join(strangers)}, not in tenants; remove or correct"
             )
-        guarded = sum(GUARD_BYTES + RULE_ARN_BYTES * len(s.rules) for s in self.services if s.canary)
-        if guarded > ROLLBACK_ENVIRONMENT_BYTES:
-            raise ValueError(
-                f"services: the canaries' listeners and rules (~{guarded} bytes) exceed what the rollback function's "
-                f"environment holds (Lambda: 4 KB in all); release canaries in fewer services at once, or use fewer rules"
-            )
         most = max((len(self.services_of(t.name)) for t in self.tenants), default=0)
         if len(self.stack_tags("s")) + 3 + most > 50:
             raise ValueError(
@@ -931,9 +974,12 @@ class OwnerConfig(StackConfigBase):
             raise ValueError(f"externalIds names tenant(s) not in tenants: {', '.join(unknown)}; remove them")
         return self
 
+    def buckets_logged_by_audit(self) -> list[str]:
+        return super().buckets_logged_by_audit() + ["chargeback.dataExport"] * self.chargeback.data_export
+
     @property
-    def deletion_protected(self) -> bool:
-        return self.profile == "production"
+    def multi_az(self) -> bool:
+        return self.database.multi_az if self.database.multi_az is not None else self.profile == "production"
 
     def services_of_tenants(self, service: str) -> list[str]:
         """The tenants that may invoke `service`."""
@@ -942,19 +988,6 @@ class OwnerConfig(StackConfigBase):
     def services_of(self, tenant: str) -> list[str]:
         """The services `tenant` may invoke."""
         return [s.name for s in self.services if s.tenants is None or tenant in s.tenants]
-
-    @property
-    def default_environment(self) -> str:
-        return self.profile
-
-    @property
-    def creates_audit_key(self) -> bool:
-        """Production without a configured key: the stack creates the audit key (CloudTrail.2 / CIS 3.7)."""
-        return self.profile == "production" and self.audit.kms_key_arn is None
-
-    @property
-    def multi_az(self) -> bool:
-        return self.database.multi_az if self.database.multi_az is not None else self.profile == "production"
 
     @property
     def share_principals(self) -> list[str]:
@@ -1028,4 +1061,130 @@ class TenantStackConfig(StackConfigBase):
         return self
 
 
-StackConfig = OwnerConfig | TenantStackConfig
+class ReplicaDatabase(Strict):
+    """The recovery stack's database: a cross-Region read replica of the primary's, in this stack's Region.
+
+    Engine, version, port, users and schemas come from the primary (replication copies them). `promoted`: set it
+    once the replica has been promoted (README, "Disaster recovery"): the stack then manages a standalone instance
+    with a final snapshot and its own master password secret.
+    """
+
+    instance_class: Annotated[
+        str, _matching(r"db\.[a-z0-9-]+\.[a-z0-9]+", 'write an RDS instance class such as "db.t4g.small"')
+    ] = "db.t4g.small"
+    multi_az: bool | None = None
+    # A key in this stack's Region (KMS keys are regional). Unset, the stack creates one (rotated, protected).
+    kms_key_arn: KmsKeyArn | None = None
+    subnet_ids: list[SubnetId] | None = Field(default=None, min_length=2, max_length=20)
+    # The replica's own automated backups: RDS promotes a replica only when it has completed one.
+    backup_retention_days: int = Field(default=7, ge=7, le=35)
+    max_allocated_storage_gib: int = Field(default=100, ge=0, le=65536)
+    monitoring_interval_seconds: Literal[0, 1, 5, 10, 15, 30, 60] = 60
+    monitoring_off_reason: str | None = Field(default=None, min_length=10, max_length=500)
+    apply_immediately: bool = True
+    promoted: bool = False
+
+    @model_validator(mode="after")
+    def _checks(self) -> ReplicaDatabase:
+        if self.subnet_ids:
+            _unique(self.subnet_ids, "subnetIds")
+        _check_enhanced_monitoring(self.monitoring_interval_seconds, self.monitoring_off_reason)
+        return self
+
+
+class Failover(Strict):
+    """How the standby Region takes over: an ARC Region switch plan whose workflow promotes the replica.
+
+    automatic: false (default) — people start the plan (README runbook); the alarms only notify. true — the plan's
+    trigger starts it when replication has stopped (the lag alarm red) while the replica itself is healthy.
+    """
+
+    region_switch_plan: bool = True
+    automatic: bool = False
+    # Replica lag (seconds) above which the standby is behind enough to alarm (and, if automatic, to fail over).
+    max_replica_lag_seconds: int = Field(default=300, ge=30, le=86_400)
+    recovery_time_objective_minutes: int = Field(default=60, ge=1, le=10_080)
+    promotion_timeout_minutes: int = Field(default=60, ge=10, le=1_440)
+    # After an automatic run, wait this long before the trigger may start another (ARC minDelayMinutesBetweenExecutions).
+    minutes_between_executions: int = Field(default=1_440, ge=60, le=43_200)
+
+
+class RecoveryConfig(NetworkStackConfig):
+    """A `recovery` stack: the standby Region's copy of the owner's sharing stack, with a replica of its database.
+
+    Tenants, their roles and DB users come from the primary owner's contract (IAM is global: the roles are the
+    primary's; this stack gives them access here). Must run in the primary's account and in another Region.
+    """
+
+    kind: Literal["recovery"]
+    primary_stack: OwnerStackName
+    database: ReplicaDatabase = ReplicaDatabase()
+    failover: Failover = Failover()
+    chargeback: TenantChargeback = TenantChargeback()
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> RecoveryConfig:
+        self._check_common()
+        for i, service in enumerate(self.services):
+            if service.tenants is not None:
+                raise ValueError(
+                    f"services[{i}].tenants: a recovery stack's service admits the tenants of the primary's service "
+                    "of the same name (their roles carry its tag); remove tenants here"
+                )
+        return self
+
+    @property
+    def multi_az(self) -> bool:
+        return self.database.multi_az if self.database.multi_az is not None else self.profile == "production"
+
+    def replica_settings(self, engine_version: str, port: int) -> Database:
+        """The database settings of the replica: the primary's engine version and port, this stack's class,
+        storage ceiling, key, backups and monitoring."""
+        replica = self.database
+        return Database.model_validate(
+            {
+                "engineVersion": engine_version,
+                "extendedSupport": engine_version == "8.0",  # a replica keeps its source's support model
+                "instanceClass": replica.instance_class,
+                "maxAllocatedStorageGib": replica.max_allocated_storage_gib,
+                "backupRetentionDays": replica.backup_retention_days,
+                "port": port,
+                "multiAz": self.multi_az,
+                "kmsKeyArn": replica.kms_key_arn,
+                "subnetIds": replica.subnet_ids,
+                "monitoringIntervalSeconds": replica.monitoring_interval_seconds,
+                "monitoringOffReason": replica.monitoring_off_reason,
+                "applyImmediately": replica.apply_immediately,
+            }
+        )
+
+
+StackConfig = OwnerConfig | TenantStackConfig | RecoveryConfig
+
+
+def kms_key_region_problems(config: StackConfig, region: str) -> list[str]:
+    """KMS keys are regional: every configured key must be in the stack's Region (`key`: the camelCase path)."""
+    found = []
+    creates_key = isinstance(config, RecoveryConfig)
+
+    def walk(model: BaseModel, path: str) -> None:
+        for name, field in type(model).model_fields.items():
+            value = getattr(model, name)
+            key = f"{path}.{field.alias or name}" if path else (field.alias or name)
+            if isinstance(value, BaseModel):
+                walk(value, key)
+            elif name.endswith("kms_key_arn") and isinstance(value, str):
+                key_region = value.split(":")[3]
+                if key_region != region:
+                    found.append(
+                        f"{PROJECT}:{key}: the key is in {key_region}, but this stack deploys to {region} and KMS "
+                        f"keys are regional; give a key in {region}"
+                        + (
+                            " (or remove it: this stack then creates one)"
+                            if creates_key and key == "database.kmsKeyArn"
+                            else ""
+                        )
+                    )
+
+    walk(config, "")
+    return found

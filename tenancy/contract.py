@@ -5,6 +5,8 @@ refuse a version they don't know, saying which side runs the older release.
 
 Versions: 1 — the first release. 2 — adds `resource_gateway_az_ids` (tenants check their subnets against it).
 3 — adds `services` (the shared HTTP services and who may call them).
+4 — adds which Region and role each stack serves (`stack_role`, `primary_region`), and what a recovery stack in a
+standby Region needs of its primary (database ARN, engine version, backups, share principals, role path, teams).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-CONTRACT_VERSION = "3"
+CONTRACT_VERSION = "4"
+PRIMARY, STANDBY = "primary", "standby"
 
 
 class SharedServiceContract(BaseModel):
@@ -59,6 +62,20 @@ class OwnerContract(BaseModel):
     tenant_account_ids: dict[str, str]
     tenant_role_arns: dict[str, str]
     tenant_db_users: dict[str, str]
+    tenant_teams: dict[str, str]
+    # "primary" (an owner stack) or "standby" (a recovery stack, serving `region` with a replica of the primary's
+    # database in `primary_region`). Each stack serves one Region; a tenant connects there with a stack per Region.
+    stack_role: str
+    primary_region: str
+    # What a recovery stack needs of its primary (and reports of itself).
+    name_prefix: str
+    database_instance_arn: str
+    database_engine_version: str
+    database_backup_retention_days: int
+    share_principals: list[str]
+    allow_external_principals: bool
+    # IAM path of the tenant roles (the auth policies admit roles under it).
+    tenant_role_path: str
 
 
 CONTRACT_KEYS = tuple(OwnerContract.model_fields)
@@ -149,7 +166,71 @@ def check_contract(
         )
     if contract.region != region:
         raise ContractError(
-            f"aws:region: the owner's service network is in {contract.region} and VPC Lattice and RAM are regional; "
-            f"this stack deploys to {region}. Set aws:region to {contract.region}."
+            f"aws:region: {owner_stack} serves {contract.region} (its {contract.stack_role} Region) and VPC Lattice "
+            f"and RAM are regional; this stack deploys to {region}. Set aws:region to {contract.region}, or, to "
+            f"connect in {region}, set {namespace}:ownerStack to the recovery stack that serves {region}."
         )
+    return contract
+
+
+def _read(outputs: Mapping[str, Any], where: str) -> OwnerContract:
+    """The version, completeness and shape checks every reader of a contract makes."""
+    if not outputs:
+        raise ContractError(f"{where}: the stack exports nothing. Deploy it first, or correct the name.")
+    version = outputs.get("contract_version")
+    if version != CONTRACT_VERSION:
+        raise ContractError(
+            f"{where}: publishes contract version {version!r}, this program reads version {CONTRACT_VERSION!r}; "
+            "both stacks must run the same lattice-tenancy release (upgrade the older one and rerun it)."
+        )
+    missing = [k for k in CONTRACT_KEYS if outputs.get(k) is None]
+    if missing:
+        raise ContractError(f"{where}: the contract lacks {', '.join(missing)}; finish `pulumi up` of that stack.")
+    try:
+        return OwnerContract.model_validate(dict(outputs))
+    except ValidationError as error:
+        fields = ", ".join(".".join(map(str, e["loc"])) for e in error.errors())
+        raise ContractError(f"{where}: the contract is malformed ({fields}).") from None
+
+
+def check_primary_contract(
+    outputs: Mapping[str, Any],
+    *,
+    primary_stack: str,
+    account_id: str,
+    region: str,
+    name_prefix: str,
+    namespace: str = "lattice-tenancy",
+) -> OwnerContract:
+    """The primary owner's contract, checked for a recovery stack in a standby Region; or a ContractError."""
+    where = f"{namespace}:primaryStack ({primary_stack})"
+    contract = _read(outputs, where)
+    problems = []
+    if contract.stack_role != PRIMARY:
+        problems.append(
+            f"{where}: names a {contract.stack_role} stack; name the primary owner stack (a recovery stack replicates "
+            "the primary's database, not another replica)"
+        )
+    if contract.owner_account_id != account_id:
+        problems.append(
+            f"{where}: the primary is in account {contract.owner_account_id}, these credentials are for {account_id}; "
+            "a cross-Region replica stays in its source's account: deploy with the primary's account"
+        )
+    if contract.region == region:
+        problems.append(
+            f"aws:region: {region} is the primary's Region; a recovery stack needs another Region (a standby Region "
+            "survives what takes the primary's down)"
+        )
+    if contract.database_backup_retention_days < 1:
+        problems.append(
+            f"{where}: the primary's database keeps no automated backups, and RDS makes a replica only of a source "
+            "that does: set the owner's database.backupRetentionDays (7 or more) and run `pulumi up` there first"
+        )
+    if contract.name_prefix == name_prefix:
+        problems.append(
+            f"{namespace}:namePrefix: {name_prefix!r} is the primary's too; IAM names are global and would collide: "
+            f'choose another, e.g. "{name_prefix[:21]}-dr"'
+        )
+    if problems:
+        raise ContractError("\n".join(problems))
     return contract

@@ -538,6 +538,39 @@ def trail_logs_policy(*, partition: str, region: str, account_id: str, log_group
     }
 
 
+def account_managed_key_policy(*, partition: str, account_id: str) -> Document:
+    """A key only IAM policies of its own account grant use of (KMS's default key policy). RDS uses it on behalf of
+    whoever creates or operates the instance, within that caller's IAM permissions (grants RDS makes itself)."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "AccountAdministratorsThroughIam",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ],
+    }
+
+
+def promote_replica_policy(*, instance_arns: list[str]) -> Document:
+    """What the Region switch plan's RDS step does, on these instances only (ARC's sample policy grants them on
+    every instance: "Amazon RDS execution block sample policy"; creating replicas is not part of this plan)."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "PromoteTheStandbyDatabase",
+                "Effect": "Allow",
+                "Action": ["rds:DescribeDBInstances", "rds:ModifyDBInstance", "rds:PromoteReadReplica"],
+                "Resource": sorted(instance_arns),
+            }
+        ],
+    }
+
+
 def audit_key_policy(
     *, partition: str, region: str, account_id: str, trail_arn: str, log_groups: list[str]
 ) -> Document:

@@ -14,6 +14,8 @@ from typing import Any
 
 import pulumi_aws as aws
 
+from tenancy.config import kms_key_region_problems
+
 
 @dataclass(frozen=True)
 class Account:
@@ -204,7 +206,7 @@ def stack_problems(config, account: Account, subnets: list[SubnetFacts]) -> list
         network.vpc_id,
         subnets,
         "the resource gateway and the DB subnet group need two"
-        if config.kind == "owner"
+        if config.kind != "tenant"
         else "the endpoint needs two for availability",
     )
     if config.kind == "tenant":
@@ -214,19 +216,11 @@ def stack_problems(config, account: Account, subnets: list[SubnetFacts]) -> list
             len(network.client_security_group_ids),
             1 + len(config.service_ports),
         )
-    else:
+    elif config.kind == "owner":
         problems += database_problems(f"{ns}:database", config.database, config.multi_az, account.region)
-    if config.kind == "owner":
-        for key, arn in (
-            ("database.kmsKeyArn", config.database.kms_key_arn),
-            ("audit.kmsKeyArn", config.audit.kms_key_arn),
-        ):
-            if arn and arn.split(":")[3] != account.region:
-                problems.append(
-                    f"{ns}:{key}: the key is in {arn.split(':')[3]} but the stack deploys to {account.region}; "
-                    "RDS, CloudTrail and CloudWatch Logs need a key in the same region"
-                )
-    if config.kind == "owner" and config.database.subnet_ids:
+    # (A recovery stack's database is checked once the primary's contract gives its engine version.)
+    problems += kms_key_region_problems(config, account.region)
+    if config.kind != "tenant" and config.database.subnet_ids:
         problems += subnet_problems(
             f"{ns}:database.subnetIds",
             network.vpc_id,

@@ -9,13 +9,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from tenancy.config import PROJECT, OwnerConfig, StackConfig, TenantStackConfig
+from tenancy.config import PROJECT, OwnerConfig, RecoveryConfig, StackConfig, TenantStackConfig
 
 # Keys that must come from `pulumi config set --secret`: a plain value would sit in the stack file in clear.
 SECRET_KEYS = ("externalIds", "externalId", "discoverySecret")
 
-STACK_KINDS: dict[str, type[OwnerConfig] | type[TenantStackConfig]] = {
+STACK_KINDS: dict[str, type[OwnerConfig] | type[TenantStackConfig] | type[RecoveryConfig]] = {
     "owner": OwnerConfig,
+    "recovery": RecoveryConfig,
     "tenant": TenantStackConfig,
 }
 

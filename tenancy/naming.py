@@ -85,8 +85,21 @@ def monitoring_role(prefix: str) -> str:
 SERVICE_ROLE_PATH = "/service-role/"
 
 
+def region_switch_plan(prefix: str) -> str:
+    """ARC plan names are at most 32 characters: a 24-character prefix is cut by one to fit."""
+    return f"{prefix[:23].rstrip('-')}-failover"
+
+
+def region_switch_role(prefix: str) -> str:
+    return f"{prefix}-region-switch"  # ≤ 24 + 14
+
+
 def audit_key_alias(prefix: str) -> str:
     return f"alias/{prefix}-audit"
+
+
+def database_key_alias(prefix: str) -> str:
+    return f"alias/{prefix}-database"
 
 
 def access_log_bucket(prefix: str, account_id: str, region: str) -> str:

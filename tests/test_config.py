@@ -49,7 +49,7 @@ def test_models_are_frozen(values):
 def test_every_stack_file_in_the_repository_validates(stack):
     config, secret = load_stack_file(ROOT, stack)
     loaded = load_stack_config(config, secret, stack)
-    assert loaded.kind in ("owner", "tenant")
+    assert loaded.kind in ("owner", "recovery", "tenant")
 
 
 def test_stack_file_secrets_become_marked_placeholders():

@@ -27,11 +27,16 @@ def test_every_stack_is_planned_owner_first_and_tenants_get_the_owners_exports(p
     names = [p.name for p in plans]
     assert names[0] == "owner" and set(names) == set(stackfiles.stack_names(ROOT))
     assert all(p.error is None for p in plans), [p.error for p in plans]
-    owner = plans[0]
-    for tenant in plans[1:]:
-        assert set(tenant.inputs_from.values()) == {"owner"}
-        endpoint = next(r for r in tenant.resources if r.type == "aws:ec2/vpcEndpoint:VpcEndpoint")
-        assert endpoint.inputs["serviceNetworkArn"] == owner.result.exports["service_network_arn"]
+    # Owners, then recovery stacks (each reads its primary), then tenants (each reads the stack serving its Region).
+    assert [p.kind for p in plans] == sorted((p.kind for p in plans), key=stackfiles.DEPLOY_ORDER.__getitem__)
+    by_name = {p.name: p for p in plans}
+    for reader in plans[1:]:
+        (source,) = set(reader.inputs_from.values())
+        served = by_name[source]
+        assert (served.kind in ("owner", "recovery") and served.region == reader.region) or reader.kind == "recovery"
+        if reader.kind == "tenant":
+            endpoint = next(r for r in reader.resources if r.type == "aws:ec2/vpcEndpoint:VpcEndpoint")
+            assert endpoint.inputs["serviceNetworkArn"] == served.result.exports["service_network_arn"]
     assert not plan.failed(plans)
 
 
@@ -99,8 +104,12 @@ def test_estimate_puts_tenants_after_their_owner(plans):
     owner = data["stacks"]["owner"]
     assert "database-instance" in owner["criticalPath"]
     assert owner["criticalPathSeconds"] < owner["serialSeconds"]
-    tenants = [s for name, s in data["stacks"].items() if name != "owner"]
-    assert data["totalSeconds"] == owner["criticalPathSeconds"] + max(t["criticalPathSeconds"] for t in tenants)
+    recovery = data["stacks"]["owner-dr"]
+    assert "database-instance" in recovery["criticalPath"]  # the cross-Region replica, 30 min
+    tenants = [s for name, s in data["stacks"].items() if name.startswith("tenant-")]
+    assert data["totalSeconds"] == (
+        owner["criticalPathSeconds"] + recovery["criticalPathSeconds"] + max(t["criticalPathSeconds"] for t in tenants)
+    )
 
 
 def _repo_copy(tmp_path: Path) -> Path:
@@ -244,3 +253,41 @@ def test_the_replacement_check_finds_a_fixed_name_without_a_strategy(plans):
         "owner: aws:cloudtrail/trail:Trail audit-trail (name)",
         f"owner: aws:ec2/securityGroup:SecurityGroup {sg.name} (name)",
     ]
+
+
+def test_the_recovery_stack_is_planned_in_its_region_with_the_region_on_every_regional_resource(plans):
+    document = json.loads(plan.as_json(plans))
+    stacks = {s["name"]: s for s in document["stacks"]}
+    recovery = stacks["owner-dr"]
+    assert recovery["kind"] == "recovery" and recovery["region"] == "eu-central-1"
+    assert set(recovery["inputsFrom"].values()) == {"owner"}
+    for stack in stacks.values():
+        for r in stack["resources"]:
+            if r["custom"] and not r["read"]:
+                expected = (
+                    "global" if r["type"].startswith(("aws:iam/", "aws:budgets/", "aws:bcmdata/", "aws:arc")) else None
+                )
+                assert r["region"] == (expected or r["inputs"].get("region") or stack["region"]), r["urn"]
+    replica = next(r for r in recovery["resources"] if r["type"] == "aws:rds/instance:Instance")
+    assert replica["region"] == "eu-central-1" and replica["inputs"]["replicateSourceDb"].startswith(
+        "arn:aws:rds:eu-west-1:"
+    )
+    forwarded = [r for r in stacks["owner"]["resources"] if r.get("region") == "us-east-1"]
+    assert forwarded, "the IAM-event forwarding rule lives in us-east-1"
+
+
+def test_the_access_analysis_covers_both_regions(plans):
+    reports = plan.access_reports(plans)
+    assert set(reports) == {"owner", "owner-dr"}
+    for owner, report in reports.items():
+        assert report and all(check.ok for access in report for check in access.checks), owner
+    standby = next(a for a in reports["owner-dr"] if a.tenant == "tenant-a")
+    connects = [c for c in standby.database if c.what.startswith("rds-db:connect")]
+    assert {c.actual for c in connects} == {"allow", "implicit-deny"}
+    assert "tenant stack tenant-a-dr" in " ".join(standby.path)
+
+
+def test_the_diagram_shows_both_regions_and_the_replication(plans):
+    text = diagram.mermaid(plans)
+    assert '["eu-west-1"]' in text and '["eu-central-1"]' in text
+    assert "owner_dr_database_RDS_instance -.->|replicates| owner_database_RDS_instance" in text

@@ -173,6 +173,18 @@ RDS = {
     "port": 3306.0,
     "tags": TAGS,
 }
+# A cross-Region replica in eu-central-1 of an eu-west-1 primary, with a key of its own Region.
+REPLICA = {
+    **{
+        k: v
+        for k, v in RDS.items()
+        if k not in ("engine", "username", "manageMasterUserPassword", "finalSnapshotIdentifier")
+    },
+    "replicateSourceDb": "arn:aws:rds:eu-west-1:111111111111:db:acme-db",
+    "region": "eu-central-1",
+    "kmsKeyId": "arn:aws:kms:eu-central-1:111111111111:key/" + "b" * 36,
+    "skipFinalSnapshot": True,
+}
 PAB_OK = {"bucket": "audit", **dict.fromkeys(("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True)}  # fmt: skip
 SSE_OK = {"bucket": "audit", "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}
 TRAIL_ARN = "arn:aws:cloudtrail:eu-west-1:111111111111:trail/acme-trail"
@@ -740,6 +752,27 @@ CASES = [
     Case("rds-copy-tags-to-snapshot", "on", one(INSTANCE, RDS), None),
     Case("rds-copy-tags-to-snapshot", "unset (default false)", one(INSTANCE, with_(RDS, copyTagsToSnapshot=DROP)), "copyTagsToSnapshot is not true"),
     Case("rds-final-snapshot", "named", one(INSTANCE, RDS), None),
+    Case("rds-final-snapshot", "replica", one(INSTANCE, with_(REPLICA, skipFinalSnapshot=True)), None),
+    Case("rds-replica-key-in-its-region", "own-region key", one(INSTANCE, REPLICA), None),
+    Case("rds-replica-key-in-its-region", "primary", one(INSTANCE, RDS), None),
+    Case(
+        "rds-replica-key-in-its-region",
+        "source-region key",
+        one(INSTANCE, with_(REPLICA, kmsKeyId="arn:aws:kms:eu-west-1:111111111111:key/" + "a" * 36)),
+        "is a key in eu-west-1, but the replica is in eu-central-1",
+    ),
+    Case(
+        "rds-replica-key-in-its-region",
+        "no key",
+        one(INSTANCE, with_(REPLICA, kmsKeyId=DROP)),
+        "a cross-Region replica without kmsKeyId",
+    ),
+    Case(
+        "rds-replica-key-in-its-region",
+        "region unknown",
+        one(INSTANCE, with_(REPLICA, region=DROP)),
+        "the replica's Region is unknown",
+    ),
     Case("rds-final-snapshot", "skipped", one(INSTANCE, with_(RDS, skipFinalSnapshot=True)), "skipFinalSnapshot is true"),
     Case("rds-final-snapshot", "unnamed", one(INSTANCE, with_(RDS, finalSnapshotIdentifier=DROP)), "finalSnapshotIdentifier is not set"),
     Case("rds-custom-master-username", "custom", one(INSTANCE, RDS), None),

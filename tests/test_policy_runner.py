@@ -42,7 +42,7 @@ def _names(violations, level="mandatory"):
 
 def test_every_stack_in_the_repository_passes_every_mandatory_policy():
     checks = repo_checks()
-    assert next(c.name for c in checks) == "owner" and {c.kind for c in checks} == {"owner", "tenant"}
+    assert next(c.name for c in checks) == "owner" and {c.kind for c in checks} == {"owner", "recovery", "tenant"}
     for check in checks:
         assert check.error is None, check.error
         assert check.resources, check.name

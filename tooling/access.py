@@ -125,8 +125,10 @@ def _invoke(
     )
 
 
-def analyse(owner: Any, tenants: list[Any]) -> list[TenantAccess]:
-    """The access report for one owner plan and the tenant plans that read it."""
+def analyse(owner: Any, tenants: list[Any], primary: Any = None) -> list[TenantAccess]:
+    """The access report for one owner plan and the tenant plans that read it. For a recovery stack's plan,
+    `primary` is its primary owner's: the tenant roles and their first inline policy live there, and a role's
+    identity is every inline policy it has in both."""
     resources = owner.resources
     exports = owner.result.exports
     owner_account, region = exports["owner_account_id"], exports["region"]
@@ -138,10 +140,12 @@ def analyse(owner: Any, tenants: list[Any]) -> list[TenantAccess]:
     auth_policy = auth_policies[exports["service_network_id"]]
     not_before, not_after = _window(auth_policy)
     services = exports.get("services") or {}
-    roles = {r.inputs["name"]: r for r in _of_type(resources, "aws:iam/role:Role")}
-    role_policies = {
-        r.inputs["role"]: _json(r.inputs["policy"]) for r in _of_type(resources, "aws:iam/rolePolicy:RolePolicy")
-    }
+    holders = [owner] + ([primary] if primary is not None else [])
+    roles = {r.inputs["name"]: r for plan in holders for r in _of_type(plan.resources, "aws:iam/role:Role")}
+    role_policies: dict[str, list[dict]] = {}
+    for plan in holders:
+        for r in _of_type(plan.resources, "aws:iam/rolePolicy:RolePolicy"):
+            role_policies.setdefault(r.inputs["role"], []).append(_json(r.inputs["policy"]))
     accounts = exports["tenant_account_ids"]
     users = exports["tenant_db_users"]
     role_arns = exports["tenant_role_arns"]
@@ -157,7 +161,7 @@ def analyse(owner: Any, tenants: list[Any]) -> list[TenantAccess]:
     for name in sorted(accounts):
         role_arn = role_arns[name]
         role = roles[role_arn.rsplit("/", 1)[-1]]
-        identity = [role_policies[role.inputs["name"]]]
+        identity = role_policies[role.inputs["name"]]
         access = TenantAccess(name, accounts[name], role.inputs["tags"].get("Team", ""), role_arn, users[name])
         access.window = (not_before, not_after)
         caller = _caller(role, role_arn, owner_account)
@@ -322,10 +326,10 @@ def as_data(report: list[TenantAccess], scope: str = "") -> dict[str, Any]:
     }
 
 
-def render(report: list[TenantAccess], scope: str = "", width: int = 118) -> str:
+def render(report: list[TenantAccess], scope: str = "", width: int = 118, where: str = "") -> str:
     import textwrap
 
-    out = ["Access analysis (offline evaluation of the planned policies and rules)"]
+    out = [f"Access analysis{f' of {where}' if where else ''} (offline evaluation of the planned policies and rules)"]
     out.extend(textwrap.wrap(NOT_GOVERNED, width, initial_indent="  ", subsequent_indent="  "))
     if scope:
         out.extend(textwrap.wrap(f"Sharing scope: {scope}", width, initial_indent="  ", subsequent_indent="  "))

@@ -13,7 +13,8 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from tooling.resource_types import DEFAULT_SECONDS, TYPICAL_SECONDS
+from tooling.resource_types import CROSS_REGION_REPLICA_SECONDS, DEFAULT_SECONDS, TYPICAL_SECONDS
+from tooling.stackfiles import DEPLOY_ORDER
 
 MULTI_AZ_RDS_SECONDS = 900
 
@@ -21,6 +22,8 @@ MULTI_AZ_RDS_SECONDS = 900
 def seconds(resource: Any) -> float:
     if not resource.custom or resource.is_read:
         return 0.0
+    if resource.type == "aws:rds/instance:Instance" and resource.inputs.get("replicateSourceDb"):
+        return CROSS_REGION_REPLICA_SECONDS[0]
     if resource.type == "aws:rds/instance:Instance" and resource.inputs.get("multiAz") is True:
         return MULTI_AZ_RDS_SECONDS
     return TYPICAL_SECONDS.get(resource.type, DEFAULT_SECONDS)[0]
@@ -70,6 +73,10 @@ def critical_path(resources: list[Any]) -> tuple[float, list[str]]:
     return longest
 
 
+def wave(kind: str) -> int:
+    return DEPLOY_ORDER.get(kind, len(DEPLOY_ORDER) - 1)
+
+
 def for_plans(plans: list[Any]) -> dict[str, Any]:
     """Per stack: critical path and serial sum; overall: owners, then tenants in parallel."""
     stacks: dict[str, dict[str, Any]] = {}
@@ -82,17 +89,16 @@ def for_plans(plans: list[Any]) -> dict[str, Any]:
             "criticalPath": [urn.rsplit("::", 1)[-1] for urn in path],
             "serialSeconds": sum(seconds(r) for r in plan.resources),
         }
-    owners = [p.name for p in plans if p.kind == "owner" and p.name in stacks]
-    tenants = [p.name for p in plans if p.kind != "owner" and p.name in stacks]
-    total = max((stacks[s]["criticalPathSeconds"] for s in owners), default=0) + max(
-        (stacks[s]["criticalPathSeconds"] for s in tenants), default=0
-    )
+    # Owners first, then recovery stacks (each reads its primary), then tenants; each wave in parallel.
+    waves = [[p.name for p in plans if p.name in stacks and wave(p.kind) == n] for n in range(3)]
+    total = sum(max((stacks[s]["criticalPathSeconds"] for s in names), default=0) for names in waves)
     serial = sum(s["serialSeconds"] for s in stacks.values())
     return {
         "stacks": stacks,
         "totalSeconds": total,
         "serialSeconds": serial,
         "typicalSeconds": {t: s for t, (s, _) in sorted(TYPICAL_SECONDS.items())},
+        "crossRegionReplicaSeconds": CROSS_REGION_REPLICA_SECONDS[0],
         "note": "estimates; see tooling/resource_types.py SOURCES",
     }
 
@@ -113,13 +119,14 @@ def render(plans: list[Any]) -> str:
             textwrap.wrap(" → ".join(s["criticalPath"]), 118, initial_indent="      ", subsequent_indent="        ")
         )
     out.append(
-        f"  all stacks (owners, then tenants in parallel): {_minutes(data['totalSeconds'])}"
+        f"  all stacks (owners, then recovery stacks, then tenants in parallel): {_minutes(data['totalSeconds'])}"
         f" vs {_minutes(data['serialSeconds'])} one resource at a time"
     )
     typical = ", ".join(f"{t.split(':')[-1]} {s:g}" for t, s in data["typicalSeconds"].items())
     out.extend(
         textwrap.wrap(
-            f"typical seconds: {typical}; anything else {DEFAULT_SECONDS[0]:g}",
+            f"typical seconds: {typical}; a cross-Region replica {CROSS_REGION_REPLICA_SECONDS[0]:g}; anything else "
+            f"{DEFAULT_SECONDS[0]:g}",
             118,
             initial_indent="  ",
             subsequent_indent="    ",

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tenancy.config import OwnerConfig, TenantStackConfig
+from tenancy.config import RecoveryConfig, StackConfig, TenantStackConfig
 from tenancy.contract import CONTRACT_KEYS
 from tenancy.loading import ConfigError, load_stack_config
 from tooling import access, estimate
@@ -27,11 +27,13 @@ from tooling.aws_standin import OfflineAws, assumed_subnets
 from tooling.mock_engine import ProgramError, run_program
 from tooling.policy_evaluation import PolicyFailure, evaluate
 from tooling.records import Registration, RunResult, is_secret
-from tooling.resource_types import KEY_PROPERTIES
+from tooling.resource_types import KEY_PROPERTIES, region_of
 from tooling.stackfiles import StackFile, read_stack_files
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_ACCOUNTS = {"owner": "111111111111", "tenant": "222222222222"}
+DEFAULT_ACCOUNTS = {"owner": "111111111111", "recovery": "111111111111", "tenant": "222222222222"}
+# Stacks that run a service network tenants connect to (and that the access analysis covers).
+SERVING_KINDS = ("owner", "recovery")
 
 
 @dataclass
@@ -58,6 +60,15 @@ def _owner_for(reference: str, owners: dict[str, StackPlan]) -> StackPlan | None
     return owners.get(reference.rsplit("/", 1)[-1])
 
 
+def _reference_of(model: StackConfig) -> tuple[str, str] | None:
+    """(config key, stack name) of the stack whose exports this one reads, if any."""
+    if isinstance(model, TenantStackConfig):
+        return "ownerStack", model.owner_stack
+    if isinstance(model, RecoveryConfig):
+        return "primaryStack", model.primary_stack
+    return None
+
+
 def plan_stack(stack_file: StackFile, owners: dict[str, StackPlan]) -> StackPlan:
     """One stack under the mock engine; a tenant is fed the exports of the planned owner its ownerStack names."""
     stack, kind, config, secret, region = (
@@ -74,22 +85,24 @@ def plan_stack(stack_file: StackFile, owners: dict[str, StackPlan]) -> StackPlan
 
     account = model.expected_account_id or DEFAULT_ACCOUNTS.get(kind, DEFAULT_ACCOUNTS["owner"])
     subnets = dict(assumed_subnets(model.network.vpc_id, list(model.network.subnet_ids), region))
-    if isinstance(model, OwnerConfig) and model.database.subnet_ids:
+    if not isinstance(model, TenantStackConfig) and model.database.subnet_ids:
         subnets.update(assumed_subnets(model.network.vpc_id, list(model.database.subnet_ids), region))
     stacks: dict[str, dict] = {}
     plan = StackPlan(stack, kind, account, region)
-    if isinstance(model, TenantStackConfig):
-        owner = _owner_for(model.owner_stack, owners)
+    reference = _reference_of(model)
+    if reference is not None:
+        key, referenced = reference
+        owner = _owner_for(referenced, owners)
         if owner is not None and owner.error is not None:
-            # The tenant's own reason: it can't be planned without its owner (whose message is shown there).
+            # The stack's own reason: it can't be planned without the one it reads (whose message is shown there).
             plan.error = (
-                f"not planned: lattice-tenancy:ownerStack ({model.owner_stack}) names stack {owner.name}, which could "
+                f"not planned: lattice-tenancy:{key} ({referenced}) names stack {owner.name}, which could "
                 f"not be planned (its error is shown under stack {owner.name}); fix that stack first"
             )
             return plan
         if owner is not None and owner.result is not None:
-            stacks[model.owner_stack] = owner.result.exports
-            plan.inputs_from = {key: owner.name for key in sorted(owner.result.exports)}
+            stacks[referenced] = owner.result.exports
+            plan.inputs_from = {k: owner.name for k in sorted(owner.result.exports)}
     try:
         plan.result = run_program(
             config, stack=stack, secret_keys=secret, mocks=OfflineAws(account, region, subnets, stacks=stacks)
@@ -108,7 +121,7 @@ def plan_all(root: Path = ROOT, only: list[str] | None = None, policy_config: di
     owners: dict[str, StackPlan] = {}
     for stack_file in read_stack_files(root):
         plan = plan_stack(stack_file, owners)
-        if plan.kind == "owner":
+        if plan.kind in SERVING_KINDS:
             owners[plan.name] = plan
         if plan.result is not None:
             try:
@@ -119,7 +132,8 @@ def plan_all(root: Path = ROOT, only: list[str] | None = None, policy_config: di
     for owner in owners.values():
         if owner.result is not None:
             tenants = [p for p in planned if p.kind == "tenant" and owner.name in p.inputs_from.values()]
-            owner.access = access.analyse(owner, tenants)
+            primary = owners.get(next(iter(owner.inputs_from.values()), ""))  # a recovery stack's primary
+            owner.access = access.analyse(owner, tenants, primary)
     return [p for p in planned if only is None or p.name in only]
 
 
@@ -282,6 +296,7 @@ def as_json(plans: list[StackPlan]) -> str:
                     "name": r.name,
                     "parent": r.parent,
                     "custom": r.custom,
+                    "region": region_of(r.type, r.inputs, plan.region) if r.custom and not r.is_read else None,
                     "read": r.is_read,
                     "inputs": r.inputs,
                     "dependencies": r.dependencies,
@@ -310,6 +325,10 @@ def render(plans: list[StackPlan]) -> str:
     out = [render_stack(plan) + "\n" for plan in plans]
     out.append(estimate.render(plans) + "\n")
     scopes = sharing_scopes(plans)
-    out += [access.render(report, scopes[owner]) + "\n" for owner, report in access_reports(plans).items()]
+    regions = {p.name: p.region for p in plans}
+    out += [
+        access.render(report, scopes[owner], where=f"stack {owner}, {regions[owner]}") + "\n"
+        for owner, report in access_reports(plans).items()
+    ]
     out.append(summary(plans))
     return "\n".join(out) + "\n"

@@ -59,10 +59,13 @@ def _snra(where: Where, seed: str, name: str, s: State) -> State:
 
 def _rds_instance(where: Where, seed: str, name: str, s: State) -> State:
     identifier = s.get("identifier", name)
-    resource_id = "db-" + hashlib.sha256(seed.encode()).hexdigest()[:26].upper()
+    # Seeded with the Region too: a replica (same resource name, another Region) has its own DbiResourceId.
+    resource_id = "db-" + hashlib.sha256(f"{where.region}:{seed}".encode()).hexdigest()[:26].upper()
     address = f"{identifier}.c0offline000.{where.region}.rds.amazonaws.com"
     port = int(s.get("port", 3306))
     secret = where.arn("secretsmanager", f"secret:rds!{resource_id.lower()}-AbCdEf")
+    # A replica's master user is its source's: RDS keeps no secret for it.
+    secrets = [] if s.get("replicateSourceDb") else [{"secretArn": secret, "secretStatus": "active", "kmsKeyId": ""}]
     return {
         "id": resource_id,
         "arn": where.arn("rds", f"db:{identifier}"),
@@ -70,7 +73,7 @@ def _rds_instance(where: Where, seed: str, name: str, s: State) -> State:
         "address": address,
         "port": port,
         "endpoint": f"{address}:{port}",
-        "masterUserSecrets": [{"secretArn": secret, "secretStatus": "active", "kmsKeyId": ""}],
+        "masterUserSecrets": secrets,
     }
 
 
@@ -163,6 +166,11 @@ def _s3_attachment(where: Where, seed: str, name: str, s: State) -> State:
     return {"id": s.get("bucket", name)}
 
 
+def _region_switch_plan(where: Where, seed: str, name: str, s: State) -> State:
+    plan = f"{s.get('name', name)}/{hashlib.sha256(seed.encode()).hexdigest()[:12]}"
+    return {"id": plan, "arn": where.arn("arc-region-switch", f"plan/{plan}", region=False)}
+
+
 def default_outputs(where: Where, seed: str, name: str, s: State) -> State:
     typ = seed.rsplit("/", 1)[0]
     return {"id": f"{name}-id", "arn": where.arn("offline", f"{typ}/{name}")}
@@ -170,11 +178,25 @@ def default_outputs(where: Where, seed: str, name: str, s: State) -> State:
 
 SOURCES = {
     "rds": "AWS RDS user guide and common experience: a single-AZ MySQL micro instance takes 5-15 min, Multi-AZ longer",
+    "rds-replica": "RDS User Guide, cross-Region read replicas: RDS snapshots the source, copies the snapshot to the "
+    "other Region, restores it and replays the binary log; the time grows with the data and its write rate "
+    "(estimate for a small database: 30 min)",
     "lattice": "VPC Lattice resource gateway 1-5 min, associations seconds to ~1 min (lattice-tenancy aws-facts §7, estimates)",
     "vpce": "PrivateLink endpoint creation 1-3 min (AWS PrivateLink guide; estimate)",
     "fast": "IAM, RAM, security groups, S3, CloudTrail, CloudWatch Logs: API calls that return in seconds (estimate)",
 }
 DEFAULT_SECONDS = (2.0, "fast")
+CROSS_REGION_REPLICA_SECONDS = (1800.0, "rds-replica")
+# Types that live in no one Region: IAM and budgets are global; the Data Exports (CUR 2.0) control plane is
+# us-east-1's; an ARC Region switch plan's ARN has no Region (it spans the two it switches between).
+GLOBAL_TYPE_PREFIXES = ("aws:iam/", "aws:budgets/", "aws:bcmdata/", "aws:arcregionswitch/")
+
+
+def region_of(typ: str, inputs: dict, stack_region: str) -> str:
+    """Where a planned resource lives: its own `region` input, "global", or the stack's Region."""
+    if isinstance(inputs.get("region"), str):
+        return inputs["region"]
+    return "global" if typ.startswith(GLOBAL_TYPE_PREFIXES) else stack_region
 
 
 @dataclass(frozen=True)
@@ -333,6 +355,9 @@ TYPES: dict[str, ResourceType] = {
     "aws:cfg/recorder:Recorder": ResourceType(("name", "recordingGroup"), "Config recorder", (10, "fast")),
     "aws:cfg/deliveryChannel:DeliveryChannel": ResourceType(("name",), seconds=(5, "fast")),
     "aws:cfg/recorderStatus:RecorderStatus": ResourceType(("isEnabled",), seconds=(5, "fast")),
+    "aws:arcregionswitch/plan:Plan": ResourceType(
+        ("name", "primaryRegion", "regions"), "Region switch plan", (10, "fast"), _region_switch_plan
+    ),
     "aws:cfg/rule:Rule": ResourceType(("name", "source"), "Config rule", (10, "fast")),
     "pulumi:pulumi:StackReference": ResourceType(("name",)),
 }

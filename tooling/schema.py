@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from tenancy.config import PROJECT, OwnerConfig, TenantStackConfig
+from tenancy.config import PROJECT, OwnerConfig, RecoveryConfig, TenantStackConfig
 from tenancy.loading import SECRET_KEYS
 
 SCHEMA_PATH = "schemas/stack-file.schema.json"
@@ -57,7 +57,7 @@ def _config_schema(model: type[BaseModel], defs: dict[str, Any]) -> dict[str, An
 
 def schema() -> dict[str, Any]:
     defs: dict[str, Any] = {}
-    kinds = [_config_schema(OwnerConfig, defs), _config_schema(TenantStackConfig, defs)]
+    kinds = [_config_schema(model, defs) for model in (OwnerConfig, RecoveryConfig, TenantStackConfig)]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://github.com/lattice-tenancy/lattice-tenancy/" + SCHEMA_PATH,

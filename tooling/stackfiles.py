@@ -16,6 +16,8 @@ from typing import Any
 import yaml
 
 PLACEHOLDER = "offline-placeholder-for-secret"
+# Which kinds deploy before which: a recovery stack reads its primary owner, a tenant its owner or recovery stack.
+DEPLOY_ORDER = {"owner": 0, "recovery": 1, "tenant": 2}
 
 
 def project_name(root: Path) -> str:
@@ -72,7 +74,7 @@ class StackFile:
     """One `Pulumi.<name>.yaml`: its kind and the config map the CLI would give the program."""
 
     name: str
-    kind: str  # "owner", "tenant", or what the file says (validation reports a bad kind)
+    kind: str  # "owner", "recovery", "tenant", or what the file says (validation reports a bad kind)
     config: dict[str, str]
     secret: frozenset[str]
 
@@ -82,10 +84,10 @@ class StackFile:
 
 
 def read_stack_files(root: Path) -> list[StackFile]:
-    """Every stack file under `root`, each read once, in deployment order: owners first, then the rest (each group
-    alphabetical). Tearing down goes in the reverse order."""
+    """Every stack file under `root`, each read once, in deployment order: owners first, then recovery stacks (they
+    read their primary owner), then tenants and the rest (each group alphabetical). Tearing down goes in reverse."""
     files = []
     for name in stack_names(root):
         config, secret = load_stack_file(root, name)
         files.append(StackFile(name, config.get(f"{project_name(root)}:kind", "?"), config, frozenset(secret)))
-    return sorted(files, key=lambda f: (f.kind != "owner", f.name))
+    return sorted(files, key=lambda f: (DEPLOY_ORDER.get(f.kind, len(DEPLOY_ORDER)), f.name))

@@ -125,10 +125,49 @@ def _copy_tags(args, config, report):
 
 
 def _final_snapshot(args, config, report):
+    if _is_replica(args.props):
+        return  # RDS takes no final snapshot of a replica (its data is the source's) and refuses a name for one
     if is_true(args.props.get("skipFinalSnapshot")):
         report("skipFinalSnapshot is true: destroying the instance discards its data")
     elif not text(args.props.get("finalSnapshotIdentifier")):
         report("finalSnapshotIdentifier is not set while a final snapshot is taken: a destroy fails without it")
+
+
+def _region_of_arn(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 5 and parts[0] == "arn" else None
+
+
+def _instance_region(args) -> str | None:
+    """The instance's Region: its own `region` input, else its provider's (None offline without either)."""
+    provider = getattr(args, "provider", None)
+    provider_props = getattr(provider, "props", None) or {}
+    return text(args.props.get("region")) or text(provider_props.get("region")) or None
+
+
+def _replica_key(args, config, report):
+    props = args.props
+    if not _is_replica(props):
+        return
+    source_region = _region_of_arn(text(props.get("replicateSourceDb")))
+    region = _instance_region(args)
+    key = text(props.get("kmsKeyId"))
+    if not key:
+        if source_region and source_region != region:
+            report(
+                "a cross-Region replica without kmsKeyId: RDS needs a KMS key in the replica's own Region to encrypt "
+                "it (its source's key is in another Region); set kms_key_id to a key in "
+                + (region or "the replica's Region")
+            )
+        return
+    key_region = _region_of_arn(key)
+    if region is None:
+        report(
+            "the replica's Region is unknown to this check (no region input, no provider): set region= on the "
+            "instance so its key's Region can be checked"
+        )
+    elif key_region and key_region != region:
+        report(f"kmsKeyId is a key in {key_region}, but the replica is in {region}: KMS keys are regional")
 
 
 def _enhanced_monitoring(args, config, report):
@@ -288,6 +327,15 @@ POLICIES: list[ResourceRule | StackRule] = [
         level=ADVISORY,
         severity=LOW,
         controls=["Security Hub RDS.17", "checkov CKV2_AWS_60"],
+    ),
+    ResourceRule(
+        "rds-replica-key-in-its-region",
+        "RDS read replicas in another Region than their source are encrypted with a KMS key of their own Region",
+        types=[INSTANCE],
+        check=_replica_key,
+        level=MANDATORY,
+        severity=HIGH,
+        controls=["RDS User Guide: cross-Region read replicas"],
     ),
     ResourceRule(
         "rds-final-snapshot",

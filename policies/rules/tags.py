@@ -14,6 +14,7 @@ TENANT_ROLE_TAG = "TenantAccount"
 # ones it is likely to grow. A type missing here is not checked, so the tests also require every taggable type the
 # real stacks declare to be listed.
 TAGGABLE = (
+    "aws:arcregionswitch/plan:Plan",
     "aws:cfg/rule:Rule",
     "aws:bcmdata/export:Export",
     "aws:budgets/budget:Budget",
