@@ -334,7 +334,11 @@ def _creation_args(args: DatabaseArgs, kms_key_arn: pulumi.Input[str] | None) ->
         "manage_master_user_password": True,
     }
     if args.replica_of is None:
+        # Restored from a snapshot (failback): the master user is the snapshot's.
+        restored = args.settings.restore_from_snapshot
+        source = {"snapshot_identifier": restored} if restored else {"username": args.settings.master_username}
         return {
+            **source,
             "engine": "mysql",
             "engine_version": args.settings.engine_version,
             # Not the provider's default: that enrols the instance in billed Extended Support without asking.
@@ -344,7 +348,6 @@ def _creation_args(args: DatabaseArgs, kms_key_arn: pulumi.Input[str] | None) ->
                 else "open-source-rds-extended-support-disabled"
             ),
             "allocated_storage": args.settings.allocated_storage_gib,
-            "username": args.settings.master_username,
             **standalone_snapshot,
         }
     # Its Region spelled out: the guardrails check that its key is of the same Region.

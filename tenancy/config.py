@@ -221,6 +221,15 @@ class Database(Strict):
     # Apply instance changes during `pulumi up` (true), or in the next maintenance window (false). With false, a
     # change that replaces the option group (a new major version) fails to delete the old group until the window.
     apply_immediately: bool = True
+    # Failback (README, "Disaster recovery"): a snapshot of the promoted standby, copied to this Region. Setting or
+    # changing it replaces the instance (the old one's final snapshot keeps its data); users come from the snapshot.
+    restore_from_snapshot: Annotated[
+        str | None,
+        _matching(
+            r"arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:snapshot:[A-Za-z][A-Za-z0-9-]{0,254}",
+            'write the ARN of a DB snapshot in this Region: "arn:aws:rds:eu-west-1:111122223333:snapshot:acme-failback"',
+        ),
+    ] = None
 
     @model_validator(mode="after")
     def _checks(self) -> Database:

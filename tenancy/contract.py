@@ -128,17 +128,7 @@ def check_contract(
             f"{where}: the owner publishes contract version {version!r}, this program reads version "
             f"{CONTRACT_VERSION!r}; {side}. Both sides must run the same lattice-tenancy release."
         )
-    missing = [k for k in CONTRACT_KEYS if outputs.get(k) is None]
-    if missing:
-        raise ContractError(
-            f"{where}: the owner's contract lacks {', '.join(missing)}. Ask the platform team to finish "
-            "`pulumi up -s owner`."
-        )
-    try:
-        contract = OwnerContract.model_validate(dict(outputs))
-    except ValidationError as error:
-        fields = ", ".join(".".join(map(str, e["loc"])) for e in error.errors())
-        raise ContractError(f"{where}: the owner's contract is malformed ({fields}).") from None
+    contract = _validated(outputs, where, "Ask the platform team to finish `pulumi up -s owner`.")
     if tenant not in contract.tenant_account_ids:
         known = ", ".join(sorted(contract.tenant_account_ids)) or "none"
         raise ContractError(
@@ -183,14 +173,19 @@ def _read(outputs: Mapping[str, Any], where: str) -> OwnerContract:
             f"{where}: publishes contract version {version!r}, this program reads version {CONTRACT_VERSION!r}; "
             "both stacks must run the same lattice-tenancy release (upgrade the older one and rerun it)."
         )
+    return _validated(outputs, where, "Finish `pulumi up` of that stack.")
+
+
+def _validated(outputs: Mapping[str, Any], where: str, finish: str) -> OwnerContract:
+    """A contract of this version: complete (else `finish` says what to do) and well-formed."""
     missing = [k for k in CONTRACT_KEYS if outputs.get(k) is None]
     if missing:
-        raise ContractError(f"{where}: the contract lacks {', '.join(missing)}; finish `pulumi up` of that stack.")
+        raise ContractError(f"{where}: the owner's contract lacks {', '.join(missing)}. {finish}")
     try:
         return OwnerContract.model_validate(dict(outputs))
     except ValidationError as error:
         fields = ", ".join(".".join(map(str, e["loc"])) for e in error.errors())
-        raise ContractError(f"{where}: the contract is malformed ({fields}).") from None
+        raise ContractError(f"{where}: the owner's contract is malformed ({fields}).") from None
 
 
 def check_primary_contract(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tenancy.config import OwnerConfig
+from tenancy.config import OwnerConfig, kms_key_region_problems
 from tenancy.loading import ConfigError, default_name_prefix, load_stack_config
 from tests.conftest import SECRET_KEYS, as_pulumi_config
 from tooling.stackfiles import PLACEHOLDER, load_stack_file, stack_names
@@ -140,6 +140,8 @@ MALFORMED = [
      "lattice-tenancy:externalIds.tenant-a", "16-1224"),
     ("minor version pinned", ("database",), {"engineVersion": "8.4.3"},
      "lattice-tenancy:database.engineVersion", "major version"),
+    ("restore from a snapshot name, not its ARN", ("database",), {"restoreFromSnapshot": "acme-failback"},
+     "lattice-tenancy:database.restoreFromSnapshot", "ARN of a DB snapshot"),
     ("unknown top-level key", ("tenant",), [],
      "lattice-tenancy:tenant", "did you mean 'tenants'"),
 ]  # fmt: skip
@@ -226,3 +228,87 @@ def test_a_malformed_external_id_is_never_echoed(values):
     message = error_of(values)
     assert "externalIds.tenant-a" in message and "externalIds.tenant-b" in message
     assert "has spaces" not in message and "12345678901234567" not in message
+
+
+MALFORMED_RECOVERY = [
+    # (what is wrong, path in the recovery values, bad value, key the message must name, words it must contain)
+    ("primary stack not fully qualified", ("primaryStack",), "owner",
+     "lattice-tenancy:primaryStack", "<organization>/lattice-tenancy/<stack>"),
+    ("replica backups off", ("database",), {"backupRetentionDays": 0},
+     "lattice-tenancy:database.backupRetentionDays", "greater than or equal to 7"),
+    ("replica key not a KMS ARN", ("database",), {"kmsKeyArn": "alias/aws/rds"},
+     "lattice-tenancy:database.kmsKeyArn", "KMS key ARN"),
+    ("engine version on a replica", ("database",), {"engineVersion": "8.4"},
+     "lattice-tenancy:database.engineVersion", "is not a known setting"),
+    ("replica monitoring off without a reason", ("database",), {"monitoringIntervalSeconds": 0},
+     "lattice-tenancy:database", "monitoringOffReason"),
+    ("lag threshold under 30 s", ("failover",), {"maxReplicaLagSeconds": 10},
+     "lattice-tenancy:failover.maxReplicaLagSeconds", "greater than or equal to 30"),
+    ("RTO beyond ARC's week", ("failover",), {"recoveryTimeObjectiveMinutes": 20_000},
+     "lattice-tenancy:failover.recoveryTimeObjectiveMinutes", "less than or equal to 10080"),
+    ("automatic runs too close together", ("failover",), {"minutesBetweenExecutions": 5},
+     "lattice-tenancy:failover.minutesBetweenExecutions", "greater than or equal to 60"),
+    ("typo in failover", ("failover",), {"automatc": True},
+     "lattice-tenancy:failover.automatc", "did you mean 'automatic'"),
+    ("tenants listed on a recovery stack", ("tenants",), [],
+     "lattice-tenancy:tenants", "is not a known setting"),
+    ("trail off with a Config bucket to log", ("audit",), {"trail": False},
+     "lattice-tenancy:", "audit.trail: false, but compliance.recorder: create"),
+]  # fmt: skip
+
+
+@pytest.fixture
+def recovery():
+    return {
+        "kind": "recovery",
+        "primaryStack": "acme/lattice-tenancy/owner",
+        "namePrefix": "acme-db-dr",
+        "network": {
+            "vpcId": "vpc-0c1b2c3d4e5f60003",
+            "subnetIds": ["subnet-0c1b2c3d4e5f60031", "subnet-0c1b2c3d4e5f60032"],
+        },
+        "accessWindow": {"notBefore": "2026-01-01T00:00:00Z", "notAfter": "2027-01-01T00:00:00Z"},
+        "compliance": {"enabled": True},
+    }
+
+
+def test_a_recovery_config_loads_with_safe_defaults(recovery):
+    config = load(recovery)
+    assert config.kind == "recovery" and config.multi_az and config.deletion_protected
+    assert config.failover.region_switch_plan and not config.failover.automatic
+    assert config.database.kms_key_arn is None and not config.database.promoted
+    settings = config.replica_settings("8.4", 3307)
+    assert (settings.engine_version, settings.port, settings.backup_retention_days) == ("8.4", 3307, 7)
+
+
+@pytest.mark.parametrize(
+    ("problem", "path", "bad", "key", "words"), MALFORMED_RECOVERY, ids=[m[0] for m in MALFORMED_RECOVERY]
+)
+def test_malformed_recovery_config_names_the_key_and_the_fix(recovery, problem, path, bad, key, words):
+    _set(recovery, path, bad)
+    message = error_of(recovery)
+    assert message.startswith("invalid stack configuration:"), message
+    assert key in message and words in message, message
+    assert "Traceback" not in message
+
+
+@pytest.mark.parametrize(
+    ("deploy", "words"),
+    [
+        ({}, "set exactly one of awsProfile and roleArn"),
+        ({"awsProfile": "owner", "roleArn": "arn:aws:iam::111111111111:role/deployer"}, "set exactly one"),
+        ({"awsProfile": "has space"}, "an AWS CLI profile name"),
+        ({"roleArn": "arn:aws:iam::111111111111:user/deployer"}, "an IAM role ARN"),
+    ],
+)
+def test_deploy_credentials_name_one_profile_or_one_role(values, deploy, words):
+    values["deploy"] = deploy
+    message = error_of(values)
+    assert "lattice-tenancy:deploy" in message and words in message, message
+
+
+def test_kms_keys_must_be_in_the_stacks_region(recovery):
+    recovery["database"] = {"kmsKeyArn": "arn:aws:kms:eu-west-1:111111111111:key/" + "a" * 36}
+    recovery["audit"] = {"kmsKeyArn": "arn:aws:kms:eu-central-1:111111111111:key/" + "b" * 36}
+    problems = kms_key_region_problems(load(recovery), "eu-central-1")
+    assert len(problems) == 1 and problems[0].startswith("lattice-tenancy:database.kmsKeyArn: the key is in eu-west-1")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tenancy.contract import STANDBY, check_contract
-from tests.conftest import as_pulumi_config
+from tests.conftest import as_pulumi_config, owner_values, run_owner
 from tests.test_tenant_stack import tenant_values
 from tooling.aws_standin import OfflineAws, SubnetFact
 from tooling.mock_engine import ProgramError, run_program
@@ -308,3 +308,12 @@ def test_a_tenant_connects_in_the_standby_region_through_the_recovery_stack(stan
     assert endpoint.inputs["serviceNetworkArn"] == standby.exports["service_network_arn"]
     assert run.exports["database_host"] == standby.exports["database_address"]
     assert run.exports["role_arn"] == standby.exports["tenant_role_arns"]["tenant-a"]
+
+
+def test_failback_restores_the_primary_from_the_standbys_snapshot(owner_run):
+    snapshot = "arn:aws:rds:eu-west-1:111111111111:snapshot:acme-db-failback"
+    values = owner_values() | {"database": {"restoreFromSnapshot": snapshot}}
+    i = run_owner(values).one(INSTANCE).inputs
+    assert i["snapshotIdentifier"] == snapshot and "username" not in i
+    assert i["identifier"] == owner_run.one(INSTANCE).inputs["identifier"]  # same host name for clients
+    assert i["skipFinalSnapshot"] is False  # the diverged old primary keeps a final snapshot
