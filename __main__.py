@@ -19,7 +19,7 @@ from components.network import Network, NetworkArgs
 from components.rollback import CanaryRollback, GuardedService, RollbackArgs
 from components.service import Service, ServiceArgs
 from components.sharing import Sharing, SharingArgs
-from tenancy import documents, environment, naming
+from tenancy import documents, environment, naming, quotas
 from tenancy.config import Database as DatabaseSettings
 from tenancy.config import NetworkStackConfig, OwnerConfig, RecoveryConfig, Tenant, TenantStackConfig, sharing_scope
 from tenancy.contract import (
@@ -141,6 +141,27 @@ class SharedNetwork:
     monitoring: Monitoring
     rollback: CanaryRollback | None
     holds: dict[str, str]
+
+
+def check_quotas(
+    tenancy: Tenancy, account: environment.Account, services: int, regions: dict[str, dict[str, int]], *, owner: bool
+) -> None:
+    """The quotas this stack's tenants and services count against: a problem ends the run, a warning is shown."""
+    problems, warnings = quotas.quota_problems(
+        tenants=[quotas.TenantRole(t.name, t.account_id, t.database_user) for t in tenancy.tenants],
+        partition=account.partition,
+        account_id=account.account_id,
+        regions=regions,
+        share_principals=len(tenancy.share_principals),
+        services=services,
+        room_for_standby=owner,
+    )
+    for warning in warnings:
+        pulumi.log.warn(warning)
+    try:
+        fail_on(problems)
+    except ConfigError as error:
+        raise pulumi.RunError(str(error)) from None
 
 
 def shared_network(
@@ -407,6 +428,8 @@ def owner(config: OwnerConfig, account: environment.Account, subnets: list[envir
         shared_resources=list(config.sharing.resources),
         external_ids=dict(config.external_ids),
     )
+    allowed = {t: len(s) for t, s in tenancy.allowed_services.items()}
+    check_quotas(tenancy, account, len(config.services), {account.region: allowed}, owner=True)
     built = shared_network(
         config, account, tenancy, (config.database, None), organization_events=bool(config.tenant_sources)
     )
@@ -491,6 +514,15 @@ def recovery(config: RecoveryConfig, account: environment.Account, subnets: list
         external_ids={},
         standby_for=dict(primary.tenant_role_arns),
         role_path=primary.tenant_role_path,
+    )
+    primary_allowed = {t: sum(t in s.tenants for s in primary.services.values()) for t in primary.tenant_account_ids}
+    standby_allowed = {t: len(s) for t, s in tenancy.allowed_services.items()}
+    check_quotas(
+        tenancy,
+        account,
+        len(config.services),
+        {primary.region: primary_allowed, account.region: standby_allowed},
+        owner=False,
     )
     replica = ReplicaSource(source_arn=primary.database_instance_arn, promoted=config.database.promoted)
     built = shared_network(config, account, tenancy, (settings, replica), organization_events=False)

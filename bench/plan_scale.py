@@ -32,8 +32,9 @@ sys.exit(status)
 
 
 def write_project(folder: Path, tenants: int) -> None:
-    (folder / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
-    (folder / "Pulumi.tenant-a.yaml").write_text((ROOT / "Pulumi.tenant-a.yaml").read_text())
+    # Every shipped stack (owner, recovery, tenants in both Regions): the whole plan, every feature.
+    for stack_file in [ROOT / "Pulumi.yaml", *sorted(ROOT.glob("Pulumi.*.yaml"))]:
+        (folder / stack_file.name).write_text(stack_file.read_text())
     owner = yaml.safe_load((ROOT / "Pulumi.owner.yaml").read_text())
     config = owner["config"]
     generated = [{"name": "tenant-a", "accountId": "222222222222", "team": "TeamA"}] + [

@@ -1571,8 +1571,8 @@ def test_every_property_a_policy_reads_is_a_pulumi_aws_property(monkeypatch, rep
     seen: set = set()
     resource_args, stack_args = evaluation.resource_args, evaluation.stack_args
 
-    def recording_resource_args(resource, config=None):
-        args = resource_args(resource, config)
+    def recording_resource_args(resource, config=None, prepared=None):
+        args = resource_args(resource, config, prepared)
         args.props = _Recorder(args.props, args.resource_type, (), seen)
         return args
 

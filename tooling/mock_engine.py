@@ -15,6 +15,7 @@ from typing import Any
 import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime.settings import SETTINGS, get_root_resource
 from pulumi.runtime.stack import Stack, run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
@@ -23,6 +24,12 @@ from tooling.records import Registration, RunResult
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "lattice-tenancy"
+
+
+def _no_stack_trace() -> Any:
+    """Registrations carry the declaring code's stack trace for the CLI's diagnostics; the mock monitor drops it,
+    and walking the stack (a URI per frame) was a fifth of a registration's cost offline."""
+    return pulumi_resource.source_pb2.StackTrace()
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -96,6 +103,7 @@ def run_program(
         sys.path.insert(0, str(ROOT))
 
     def run() -> RunResult:
+        pulumi_resource._get_stack_trace = _no_stack_trace  # offline only: see _no_stack_trace
         pulumi.runtime.set_all_config(dict(config), sorted(secret_keys))
         monitor = RecordingMonitor(mocks)
         pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)

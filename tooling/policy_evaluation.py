@@ -105,11 +105,15 @@ def options(resource: Resource) -> PolicyResourceOptions:
     )
 
 
-def resource_args(resource: Resource, config: Mapping[str, Any] | None = None) -> ResourceValidationArgs:
-    """ResourceValidationArgs for one resource (Analyze). No provider resource: offline there is none."""
-    return ResourceValidationArgs(
-        resource.type, properties(resource.inputs), resource.urn, resource.name, options(resource), None, config, {}
-    )
+def resource_args(
+    resource: Resource,
+    config: Mapping[str, Any] | None = None,
+    prepared: tuple[Mapping[str, Any], PolicyResourceOptions] | None = None,
+) -> ResourceValidationArgs:
+    """ResourceValidationArgs for one resource (Analyze). No provider resource: offline there is none. `prepared`:
+    its props and options, deserialized once for all policies."""
+    props, opts = prepared or (properties(resource.inputs), options(resource))
+    return ResourceValidationArgs(resource.type, props, resource.urn, resource.name, opts, None, config, {})
 
 
 def stack_args(resources: Iterable[Resource], config: Mapping[str, Any] | None = None) -> StackValidationArgs:
@@ -253,13 +257,16 @@ def evaluate(
         level = levels[policy.name]
         return "mandatory" if level == EnforcementLevel.REMEDIATE else level.value  # as the analyzer downgrades
 
+    resource_policies = [
+        p for p in policies if isinstance(p, ResourceValidationPolicy) and levels[p.name] != EnforcementLevel.DISABLED
+    ]
     for resource in resources:
         if getattr(resource, "is_read", False):
             continue
-        for policy in policies:
-            if not isinstance(policy, ResourceValidationPolicy) or levels[policy.name] == EnforcementLevel.DISABLED:
-                continue
-            args = resource_args(resource, settings.get(policy.name))
+        # Deserialized once per resource, as the analyzer does for all the pack's policies in one Analyze call.
+        prepared = (properties(resource.inputs), options(resource))
+        for policy in resource_policies:
+            args = resource_args(resource, settings.get(policy.name), prepared)
 
             def report(message: str, urn: str | None = None, policy=policy, resource=resource) -> None:
                 found.append(Violation(policy.name, level_of(policy), resource.urn, message))
@@ -273,10 +280,13 @@ def evaluate(
             except Exception as error:
                 raise PolicyFailure(f"policy {policy.name} failed on {resource.urn}: {error!r}") from error
 
+    stack_resources: list[PolicyResource] | None = None
     for policy in policies:
         if not isinstance(policy, StackValidationPolicy) or levels[policy.name] == EnforcementLevel.DISABLED:
             continue
-        stack_arguments = stack_args(resources, settings.get(policy.name))
+        # The resources are built once for every stack policy (as AnalyzeStack does), each with its own config.
+        stack_resources = stack_resources or stack_args(resources).resources
+        stack_arguments = StackValidationArgs(stack_resources, settings.get(policy.name), {})
 
         def report_stack(message: str, urn: str | None = None, policy=policy) -> None:
             found.append(Violation(policy.name, level_of(policy), urn or "", message))
