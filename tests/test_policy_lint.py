@@ -54,7 +54,9 @@ def documents():
     return found
 
 
-DOCUMENTS = documents()
+# Sorted by URN: the engine registers resources in an order that may vary between runs, and pytest-xdist needs
+# every worker to collect the same tests in the same order.
+DOCUMENTS = sorted(documents(), key=lambda d: d[1])
 
 
 @pytest.mark.parametrize(("kind", "urn", "text"), DOCUMENTS, ids=[d[1].rsplit("::", 1)[-1] for d in DOCUMENTS])
