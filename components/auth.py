@@ -50,8 +50,8 @@ class Auth(pulumi.ComponentResource):
     Outputs: auth_policy (the JSON document), role_arns (tenant name → role ARN).
     Children: `<name>-policy` AuthPolicy; per tenant `<name>-<tenant>` Role (trusts the tenant's account with its
     external ID, tagged Team and TenantAccount) and `<name>-<tenant>-access` RolePolicy (Invoke in this network from
-    VPCs of the tenant's own account, rds-db:connect as the tenant's own DB user), and `<name>-<tenant>-db-user`
-    Parameter (the DB user, for chargeback). In a recovery stack only the policy and a `<name>-<tenant>-standby`
+    VPCs of the tenant's own account, rds-db:connect as the tenant's own DB user); the role carries Tenant and
+    Team for chargeback. In a recovery stack only the policy and a `<name>-<tenant>-standby`
     RolePolicy on the primary's role (the same rights here).
     """
 
@@ -152,15 +152,5 @@ class Auth(pulumi.ComponentResource):
                 opts=replace_by_deleting,
             )
             self.role_arns[tenant.name] = role.arn
-            # The tenant's DB user, as a record tagged for chargeback (the user itself lives inside MySQL).
-            aws.ssm.Parameter(
-                f"{name}-{tenant.name}-db-user",
-                name=naming.tenant_record(args.name_prefix, tenant.name),
-                type="String",
-                value=tenant.database_user,
-                description=f"lattice-tenancy: the MySQL user and schema of tenant {tenant.name}",
-                tags={**args.tags, "Tenant": tenant.name, documents.TEAM_TAG: tenant.team},
-                opts=replace_by_deleting,
-            )
 
         self.register_outputs({"auth_policy": self.auth_policy, "role_arns": self.role_arns})

@@ -25,11 +25,12 @@ class SharingArgs:
 
 
 class Sharing(pulumi.ComponentResource):
-    """One RAM resource share, its resource associations and one principal association per principal.
+    """One RAM resource share and its associations, owned exclusively by this stack.
 
     Outputs: resource_share_arn.
-    Children: `<name>-share` ResourceShare, `<name>-<label>` ResourceAssociation per shared resource,
-    `<name>-principal-<principal>` PrincipalAssociation per principal (an ARN's last segment stands for it).
+    Children: `<name>-share` ResourceShare and `<name>-associations` ResourceShareAssociationsExclusive (every
+    shared resource and principal in one resource: a principal or resource added to the share by anyone else is
+    removed on the next `pulumi up`, and thousands of tenants are one resource, not thousands).
     """
 
     # Outputs
@@ -47,17 +48,13 @@ class Sharing(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
-        for label, arn in sorted(args.resources.items()):
-            aws.ram.ResourceAssociation(
-                f"{name}-{label}", resource_arn=arn, resource_share_arn=self.share.arn, opts=child
-            )
-        for principal in args.principals:
-            aws.ram.PrincipalAssociation(
-                f"{name}-principal-{naming.principal_label(principal)}",
-                principal=principal,
-                resource_share_arn=self.share.arn,
-                opts=child,
-            )
+        aws.ram.ResourceShareAssociationsExclusive(
+            f"{name}-associations",
+            resource_share_arn=self.share.arn,
+            resource_arns=[arn for _, arn in sorted(args.resources.items())],
+            principals=list(args.principals),
+            opts=child,
+        )
 
         self.resource_share_arn = self.share.arn
         self.register_outputs({"resource_share_arn": self.resource_share_arn})

@@ -112,11 +112,6 @@ def access_log_group(prefix: str) -> str:
     return f"/aws/vendedlogs/vpc-lattice/{prefix}"
 
 
-def principal_label(principal: str) -> str:
-    """A stable, readable resource-name suffix for a RAM principal: the account ID, o-… or ou-… ID."""
-    return principal.rsplit("/", 1)[-1]
-
-
 def connectable_dns_name(
     mode: str,
     *,
@@ -230,7 +225,3 @@ def config_rule_log_group(prefix: str) -> str:
 
 def tenant_budget(prefix: str, tenant: str) -> str:
     return f"{prefix}-{tenant}"
-
-
-def tenant_record(prefix: str, tenant: str) -> str:
-    return f"/lattice-tenancy/{prefix}/tenants/{tenant}/db-user"

@@ -50,18 +50,6 @@ def test_the_longest_prefix_is_one_the_config_accepts():
         TypeAdapter(NamePrefix).validate_python(LONGEST_PREFIX + "z")
 
 
-@pytest.mark.parametrize(
-    ("principal", "label"),
-    [
-        ("222222222222", "222222222222"),
-        ("arn:aws:organizations::999999999999:organization/o-exampleorg1", "o-exampleorg1"),
-        ("arn:aws:organizations::999999999999:ou/o-exampleorg1/ou-ab12-cdef3456", "ou-ab12-cdef3456"),
-    ],
-)
-def test_principal_labels_are_readable_and_distinct(principal, label):
-    assert naming.principal_label(principal) == label
-
-
 RCFG = "arn:aws:vpc-lattice:eu-west-1:111111111111:resourceconfiguration/rcfg-0db"
 OTHER_RCFG = "arn:aws:vpc-lattice:eu-west-1:111111111111:resourceconfiguration/rcfg-0other"
 

@@ -13,6 +13,7 @@ from tooling.mock_engine import ProgramError
 from tooling.records import is_secret
 
 SN = "aws:vpclattice/serviceNetwork:ServiceNetwork"
+EXCLUSIVE = "aws:ram/resourceShareAssociationsExclusive:ResourceShareAssociationsExclusive"
 RGW = "aws:vpclattice/resourceGateway:ResourceGateway"
 RCFG = "aws:vpclattice/resourceConfiguration:ResourceConfiguration"
 SNRA = "aws:vpclattice/serviceNetworkResourceAssociation:ServiceNetworkResourceAssociation"
@@ -204,12 +205,12 @@ def test_a_custom_port_moves_both_rules(values):
 def test_share_names_the_tenant_accounts_and_the_network_only(owner_run):
     share = owner_run.one("aws:ram/resourceShare:ResourceShare")
     assert share.inputs["allowExternalPrincipals"] is False, share.urn
-    (association,) = owner_run.of_type("aws:ram/resourceAssociation:ResourceAssociation")
-    assert association.property_dependencies["resourceArn"] == [owner_run.one(SN).urn]
-    principals = sorted(
-        p.inputs["principal"] for p in owner_run.of_type("aws:ram/principalAssociation:PrincipalAssociation")
-    )
-    assert principals == ["222222222222", "333333333333"]
+    # One resource owns every association of the share (anything else added to it is removed on the next up).
+    associations = owner_run.one(EXCLUSIVE)
+    assert associations.property_dependencies["resourceArns"] == [owner_run.one(SN).urn]
+    assert associations.property_dependencies["resourceShareArn"] == [share.urn]
+    assert associations.inputs["principals"] == ["222222222222", "333333333333"]
+    assert not owner_run.of_type("aws:ram/principalAssociation:PrincipalAssociation")
 
 
 def test_share_can_carry_the_resource_configuration_external_tenants_and_an_opted_in_organization(values):
@@ -221,19 +222,14 @@ def test_share_can_carry_the_resource_configuration_external_tenants_and_an_opte
     }
     run = run_owner(values)
     assert run.one("aws:ram/resourceShare:ResourceShare").inputs["allowExternalPrincipals"] is True
-    shared = {
-        a.inputs["resourceArn"].split(":")[-1].split("/")[0]
-        for a in run.of_type("aws:ram/resourceAssociation:ResourceAssociation")
-    }
+    associations = run.one(EXCLUSIVE)
+    shared = {arn.split(":")[-1].split("/")[0] for arn in associations.inputs["resourceArns"]}
     assert shared == {"servicenetwork", "resourceconfiguration"}
-    principals = {
-        p.name: p.inputs["principal"] for p in run.of_type("aws:ram/principalAssociation:PrincipalAssociation")
-    }
-    assert principals == {
-        "sharing-principal-222222222222": "222222222222",
-        "sharing-principal-444444444444": "444444444444",
-        "sharing-principal-o-exampleorg1": "arn:aws:organizations::999999999999:organization/o-exampleorg1",
-    }
+    assert associations.inputs["principals"] == [
+        "222222222222",
+        "444444444444",
+        "arn:aws:organizations::999999999999:organization/o-exampleorg1",
+    ]
     assert run.exports["sharing_scope"].startswith("ORGANIZATION-WIDE SHARING")
     assert "only IAM database authentication" in run.exports["sharing_scope"]
 

@@ -64,6 +64,7 @@ SNVA = "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 SHARE = "aws:ram/resourceShare:ResourceShare"
 PRINCIPAL = "aws:ram/principalAssociation:PrincipalAssociation"
+EXCLUSIVE = "aws:ram/resourceShareAssociationsExclusive:ResourceShareAssociationsExclusive"
 KMS_KEY = "aws:kms/key:Key"
 KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
 BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
@@ -446,6 +447,13 @@ def share_stack(external: bool, *principals: str):
         for i, p in enumerate(principals)
     ]
     return [share, *associations]
+
+
+def exclusive_share_stack(external: bool, *principals: str):
+    """The same share, with every principal in one ResourceShareAssociationsExclusive (what the stacks declare)."""
+    share = res(SHARE, "share", {"name": "share", "allowExternalPrincipals": external})
+    props = {"principals": list(principals), "resourceArns": ["arn:sn"], "resourceShareArn": "arn:share"}
+    return [share, res(EXCLUSIVE, "associations", props, refs={"resourceShareArn": share})]
 
 
 def rds_config(kind, definition, refs_instance=False):
@@ -1114,6 +1122,10 @@ CASES = [
     Case("ram-external-principals-allow-listed", "external, nothing allow-listed", share_stack(True, "444444444444"), "allow-lists no account"),
     Case("ram-external-principals-allow-listed", "external, allow-listed", share_stack(True, "444444444444", "arn:aws:organizations::999999999999:organization/o-exampleorg1"), None, {"allowedExternalAccountIds": ["444444444444"]}),
     Case("ram-external-principals-allow-listed", "external, one not listed", share_stack(True, "444444444444", "555555555555"), "shared with account 555555555555", {"allowedExternalAccountIds": ["444444444444"]}),
+    Case("ram-external-principals-allow-listed", "exclusive, allow-listed", exclusive_share_stack(True, "444444444444"), None, {"allowedExternalAccountIds": ["444444444444"]}),
+    Case("ram-external-principals-allow-listed", "exclusive, one not listed", exclusive_share_stack(True, "444444444444", "555555555555"), "shared with account 555555555555", {"allowedExternalAccountIds": ["444444444444"]}),
+    Case("ram-principal-format", "exclusive, all valid", one(EXCLUSIVE, {"principals": ["222222222222", "arn:aws:organizations::999999999999:ou/o-exampleorg1/ou-ab12-cdefgh34"], "resourceShareArn": "arn"}), None),
+    Case("ram-principal-format", "exclusive, a bare OU ID", one(EXCLUSIVE, {"principals": ["222222222222", "ou-ab12-cdefgh34"], "resourceShareArn": "arn"}), "a bare OU ID"),
     # AWS Config -------------------------------------------------------------------------------------------------
     Case("config-recorder-on", "switched on, with a delivery channel", recorder_stack(), None),
     Case("config-recorder-on", "status names the recorder literally", recorder_stack(status="literal"), None),
@@ -1448,8 +1460,8 @@ def test_the_offline_evaluation_reports_what_pulumi_policys_analyzer_reports(own
             r.protect = False
         if r.type == SN:
             r.inputs["authType"] = UNKNOWN_STRING_VALUE
-        if r.type == PRINCIPAL:
-            r.inputs["principal"] = "o-exampleorg1"
+        if r.type == EXCLUSIVE:
+            r.inputs["principals"] = [*r.inputs["principals"], "o-exampleorg1"]
         if r.type == SERVICE:
             r.inputs["authType"] = "NONE"
         if r.type == ROLE_POLICY and r.inputs.get("name") == "canary-rollback":

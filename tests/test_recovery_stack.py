@@ -123,7 +123,9 @@ def test_a_complete_lattice_stack_publishes_the_replica_and_shares_it_like_the_p
     assert standby.one("aws:vpclattice/resourceGateway:ResourceGateway").inputs["vpcId"] == DR_VPC
     standby.one("aws:vpclattice/serviceNetworkResourceAssociation:ServiceNetworkResourceAssociation")
     principals = sorted(
-        r.inputs["principal"] for r in standby.of_type("aws:ram/principalAssociation:PrincipalAssociation")
+        standby.one("aws:ram/resourceShareAssociationsExclusive:ResourceShareAssociationsExclusive").inputs[
+            "principals"
+        ]
     )
     assert principals == sorted(primary["share_principals"])
     logs = {

@@ -225,6 +225,10 @@ def _database_path(access: TenantAccess, owner: Any, tenant_plans: list[Any]) ->
     port = owner.result.exports["database_port"]
     principals = [
         r.inputs["principal"] for r in _of_type(resources, "aws:ram/principalAssociation:PrincipalAssociation")
+    ] + [
+        p
+        for r in _of_type(resources, "aws:ram/resourceShareAssociationsExclusive:ResourceShareAssociationsExclusive")
+        for p in r.inputs.get("principals", [])
     ]
     if access.account in principals:
         ram = f"the RAM share names account {access.account}"

@@ -265,6 +265,7 @@ PRICING: dict[str, Rule | NoCharge] = {
     "aws:iam/policy:Policy": FREE_IAM,
     "aws:ram/resourceShare:ResourceShare": FREE_RAM,
     "aws:ram/resourceAssociation:ResourceAssociation": FREE_RAM,
+    "aws:ram/resourceShareAssociationsExclusive:ResourceShareAssociationsExclusive": FREE_RAM,
     "aws:ram/principalAssociation:PrincipalAssociation": FREE_RAM,
     "aws:cloudtrail/trail:Trail": _monthly("cloudtrail-management-first-copy"),
     "aws:cloudwatch/metricAlarm:MetricAlarm": _alarm,

@@ -30,6 +30,7 @@ RULES = {
 EDGES: dict[str, str] = {
     "aws:vpclattice/serviceNetworkResourceAssociation:ServiceNetworkResourceAssociation": "associated",
     "aws:ram/resourceAssociation:ResourceAssociation": "shares",
+    "aws:ram/resourceShareAssociationsExclusive:ResourceShareAssociationsExclusive": "shares",
 }
 
 
@@ -88,12 +89,12 @@ def _edges(plan: Any, node_of: dict[str, str]) -> set[tuple[str, str, str]]:
                 port = r.inputs.get("fromPort")
                 label = f"{r.inputs.get('ipProtocol', '')} {int(port) if isinstance(port, float) else port}"
                 edges.add((node_of[ends[0][0]], node_of[ends[1][0]], f"traffic {label.strip()}"))
-        elif r.type in EDGES and len(drawn_deps) == 2:
+        elif r.type in EDGES and len(drawn_deps) >= 2:
             # From the end in the connecting resource's own component (the share shares; the configuration is
-            # associated), to the other.
+            # associated), to each other one.
             own = _id(plan.name, r.parent.rsplit("::", 1)[-1])
-            source, target = sorted(drawn_deps, key=lambda node: not node.startswith(own + "_"))
-            edges.add((source, target, EDGES[r.type]))
+            source, *targets = sorted(drawn_deps, key=lambda node: not node.startswith(own + "_"))
+            edges.update((source, target, EDGES[r.type]) for target in targets)
     return edges
 
 

@@ -257,7 +257,7 @@ def evaluate(
         level = levels[policy.name]
         return "mandatory" if level == EnforcementLevel.REMEDIATE else level.value  # as the analyzer downgrades
 
-    resource_policies = [
+    resource_policies: list[ResourceValidationPolicy] = [
         p for p in policies if isinstance(p, ResourceValidationPolicy) and levels[p.name] != EnforcementLevel.DISABLED
     ]
     for resource in resources:
@@ -281,24 +281,25 @@ def evaluate(
                 raise PolicyFailure(f"policy {policy.name} failed on {resource.urn}: {error!r}") from error
 
     stack_resources: list[PolicyResource] | None = None
-    for policy in policies:
-        if not isinstance(policy, StackValidationPolicy) or levels[policy.name] == EnforcementLevel.DISABLED:
-            continue
+    stack_policies = [
+        p for p in policies if isinstance(p, StackValidationPolicy) and levels[p.name] != EnforcementLevel.DISABLED
+    ]
+    for stack_policy in stack_policies:
         # The resources are built once for every stack policy (as AnalyzeStack does), each with its own config.
         stack_resources = stack_resources or stack_args(resources).resources
-        stack_arguments = StackValidationArgs(stack_resources, settings.get(policy.name), {})
+        stack_arguments = StackValidationArgs(stack_resources, settings.get(stack_policy.name), {})
 
-        def report_stack(message: str, urn: str | None = None, policy=policy) -> None:
+        def report_stack(message: str, urn: str | None = None, policy: Policy = stack_policy) -> None:
             found.append(Violation(policy.name, level_of(policy), urn or "", message))
 
         try:
-            _run(policy, stack_arguments, report_stack)
+            _run(stack_policy, stack_arguments, report_stack)
         except UnknownValueError as error:
-            found.append(Violation(policy.name, "advisory", "", _cant_run(policy, error)))
+            found.append(Violation(stack_policy.name, "advisory", "", _cant_run(stack_policy, error)))
         except NotApplicable:
             pass
         except Exception as error:
-            raise PolicyFailure(f"stack policy {policy.name} failed: {error!r}") from error
+            raise PolicyFailure(f"stack policy {stack_policy.name} failed: {error!r}") from error
     return found
 
 

@@ -90,6 +90,10 @@ def _share(where: Where, seed: str, name: str, s: State) -> State:
     return {"id": arn, "arn": arn}
 
 
+def _ram_exclusive(where: Where, seed: str, name: str, s: State) -> State:
+    return {"id": s.get("resourceShareArn", name)}
+
+
 def _ram_association(where: Where, seed: str, name: str, s: State) -> State:
     return {"id": f"{s.get('resourceShareArn')},{s.get('resourceArn') or s.get('principal')}"}
 
@@ -252,6 +256,9 @@ TYPES: dict[str, ResourceType] = {
     ),
     "aws:ram/principalAssociation:PrincipalAssociation": ResourceType(("principal",), outputs=_ram_association),
     "aws:ram/resourceAssociation:ResourceAssociation": ResourceType(("resourceArn",), outputs=_ram_association),
+    "aws:ram/resourceShareAssociationsExclusive:ResourceShareAssociationsExclusive": ResourceType(
+        ("resourceArns", "principals"), outputs=_ram_exclusive
+    ),
     "aws:ram/resourceShareAccepter:ResourceShareAccepter": ResourceType(("shareArn",), "share accepter", (15, "fast")),
     "aws:iam/role:Role": ResourceType(("name", "assumeRolePolicy"), "IAM role", (3, "fast"), _role),
     "aws:iam/rolePolicy:RolePolicy": ResourceType(

@@ -8,6 +8,8 @@ from .common import HIGH, MANDATORY, ResourceRule, StackRule, is_true, of_type, 
 
 RESOURCE_SHARE = "aws:ram/resourceShare:ResourceShare"
 PRINCIPAL_ASSOCIATION = "aws:ram/principalAssociation:PrincipalAssociation"
+# One resource for all of a share's principals and resources (the stacks here use it).
+EXCLUSIVE_ASSOCIATIONS = "aws:ram/resourceShareAssociationsExclusive:ResourceShareAssociationsExclusive"
 
 ACCOUNT = re.compile(r"\d{12}")
 PRINCIPAL_PATTERNS = (
@@ -17,8 +19,25 @@ PRINCIPAL_PATTERNS = (
 )
 
 
+def _principals_of(resource) -> list[str]:
+    """The principals an association resource (one, or an exclusive set) names."""
+    props = resource.props
+    if resource.resource_type == EXCLUSIVE_ASSOCIATIONS:
+        return [text(p) for p in props.get("principals") or []]
+    return [text(props.get("principal"))]
+
+
 def _principal_format(args, config, report):
-    principal = text(args.props.get("principal"))
+    principals = (
+        [text(p) for p in args.props.get("principals") or []]
+        if args.resource_type == EXCLUSIVE_ASSOCIATIONS
+        else [text(args.props.get("principal"))]
+    )
+    for principal in principals:
+        _check_principal(principal, report)
+
+
+def _check_principal(principal: str, report) -> None:
     if not any(p.fullmatch(principal) for p in PRINCIPAL_PATTERNS):
         hint = ""
         if re.fullmatch(r"o-[a-z0-9]{10,32}", principal):
@@ -33,7 +52,7 @@ def _principal_format(args, config, report):
 
 def _external_allow_listed(args, config, report):
     allowed = set(config["allowedExternalAccountIds"])
-    associations = of_type(args, PRINCIPAL_ASSOCIATION)
+    associations = of_type(args, PRINCIPAL_ASSOCIATION) + of_type(args, EXCLUSIVE_ASSOCIATIONS)
     for share in of_type(args, RESOURCE_SHARE):
         if not is_true(value(share, "allowExternalPrincipals")):
             continue
@@ -45,21 +64,22 @@ def _external_allow_listed(args, config, report):
             )
             continue
         for association in associations:
-            principal = text(value(association, "principal"))
-            shared = refers_to(association, "resourceShareArn", share)
-            if shared and ACCOUNT.fullmatch(principal) and principal not in allowed:
-                report(
-                    f"resource share {share.name!r} allows external principals and is shared with account "
-                    f"{principal}, which allowedExternalAccountIds does not list",
-                    association.urn,
-                )
+            if not refers_to(association, "resourceShareArn", share):
+                continue
+            for principal in _principals_of(association):
+                if ACCOUNT.fullmatch(principal) and principal not in allowed:
+                    report(
+                        f"resource share {share.name!r} allows external principals and is shared with account "
+                        f"{principal}, which allowedExternalAccountIds does not list",
+                        association.urn,
+                    )
 
 
 POLICIES: list[ResourceRule | StackRule] = [
     ResourceRule(
         "ram-principal-format",
         "RAM principals are 12-digit account IDs, organization ARNs or OU ARNs",
-        types=[PRINCIPAL_ASSOCIATION],
+        types=[PRINCIPAL_ASSOCIATION, EXCLUSIVE_ASSOCIATIONS],
         check=_principal_format,
         level=MANDATORY,
         severity=HIGH,
@@ -67,7 +87,7 @@ POLICIES: list[ResourceRule | StackRule] = [
     StackRule(
         "ram-external-principals-allow-listed",
         "RAM shares allow external principals only for accounts the pack's config allow-lists",
-        types=[RESOURCE_SHARE, PRINCIPAL_ASSOCIATION],
+        types=[RESOURCE_SHARE, PRINCIPAL_ASSOCIATION, EXCLUSIVE_ASSOCIATIONS],
         check=_external_allow_listed,
         level=MANDATORY,
         severity=HIGH,
