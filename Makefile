@@ -5,7 +5,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 TOOL   := $(PY) -m tooling
 
-.PHONY: test lint format clean plan diagram policies policy-table schema cost deploy preview refresh destroy workflow
+LINT_STEPS := lint-ruff lint-format lint-imports lint-types
+
+.PHONY: test pytest lint $(LINT_STEPS) format clean plan diagram policies policy-table schema cost deploy preview refresh destroy workflow
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,15 +15,27 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-## test: lint (ruff, import contracts, type check) and every test, offline (no AWS, no Pulumi CLI)
-test: $(VENV)/.installed lint
+## test: lint (ruff, import contracts, type check) and every test, offline (no AWS, no Pulumi CLI); the lint steps
+## run beside the tests (pytest itself runs a worker per core), each one's output printed whole when it ends
+test: $(VENV)/.installed
+	@$(MAKE) --no-print-directory -j --output-sync=target $(LINT_STEPS) pytest
+
+pytest: $(VENV)/.installed
 	$(PY) -m pytest
 
 ## lint: ruff (lint and format check), the import contracts, the type checker
-lint: $(VENV)/.installed
+lint: $(LINT_STEPS)
+
+lint-ruff: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+
+lint-format: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
+
+lint-imports: $(VENV)/.installed
 	$(VENV)/bin/lint-imports
+
+lint-types: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
 ## format: apply ruff's fixes and formatting
