@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tooling import plan
 from tooling.aws_standin import OfflineAws, SubnetFact
 from tooling.mock_engine import run_program
 from tooling.records import RunResult
 
+ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "111111111111"
 REGION = "eu-west-1"
 VPC = "vpc-0a1b2c3d4e5f60001"
@@ -74,3 +77,10 @@ def values() -> dict[str, Any]:
 def owner_run() -> RunResult:
     """The default owner config, run once under mocks (tests only read it)."""
     return run_owner()
+
+
+@pytest.fixture(scope="session")
+def repo_plans() -> list[plan.StackPlan]:
+    """Every stack file of the repository planned once per session (once per xdist worker) for the modules that
+    read the shipped plan; a test that changes a plan deep-copies it first."""
+    return plan.plan_all(ROOT)

@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def plans():
-    return plan.plan_all(ROOT)
+def plans(repo_plans):
+    return repo_plans  # tests/conftest.py: planned once per session
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,8 @@ HOURS = 730
 
 
 @pytest.fixture(scope="module")
-def plans() -> list[plan.StackPlan]:
-    return plan.plan_all(ROOT)
+def plans(repo_plans) -> list[plan.StackPlan]:
+    return repo_plans  # tests/conftest.py: planned once per session
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def plans():
-    return plan.plan_all(ROOT)
+def plans(repo_plans):
+    return repo_plans  # tests/conftest.py: planned once per session
 
 
 def test_every_stack_is_planned_owner_first_and_tenants_get_the_owners_exports(plans):
