@@ -5,7 +5,11 @@ runs the real plan command on it in a fresh process (`python -m tooling.plan --j
 time, peak memory (max RSS of that process), resources planned and the auth policy's size. The marginal cost per
 tenant is the slope between the smallest and the largest size.
 
-Usage: .venv/bin/python -m bench.plan_scale [N ...]      (default 1 10 100 500)
+It also reports the resources of the owner and recovery stacks and an estimate of their Pulumi state (checkpoint)
+size: per resource its URN, type, parent, dependencies, inputs, and outputs counted as large as the inputs (a
+checkpoint stores both); the plan can't know the provider's computed outputs exactly.
+
+Usage: .venv/bin/python -m bench.plan_scale [N ...]      (default 1 100 1000 5000)
 """
 
 from __future__ import annotations
@@ -59,15 +63,43 @@ def measure(tenants: int) -> dict:
         raise SystemExit(f"plan failed for {tenants} tenants:\n{done.stderr[-2000:]}")
     peak_kib = int(done.stderr.strip().splitlines()[-1])
     document = json.loads(done.stdout)
-    owner = next(s for s in document["stacks"] if s["name"] == "owner")
+    stacks = {s["name"]: s for s in document["stacks"]}
+    owner = stacks["owner"]
     policy = next(r for r in owner["resources"] if r["type"] == "aws:vpclattice/authPolicy:AuthPolicy")
+    serving = [s for s in document["stacks"] if s["kind"] in ("owner", "recovery")]
     return {
         "tenants": tenants,
         "seconds": round(elapsed, 2),
         "peak_rss_mib": round(peak_kib / 1024, 1),
         "owner_resources": sum(1 for r in owner["resources"] if r["custom"]),
+        "recovery_resources": sum(
+            1 for s in serving if s["kind"] == "recovery" for r in s["resources"] if r["custom"] and not r["read"]
+        ),
+        "state_estimate_kib": round(sum(state_bytes(s) for s in serving) / 1024, 1),
         "auth_policy_bytes": len(policy["inputs"]["policy"].encode()),
     }
+
+
+def state_bytes(stack: dict) -> int:
+    """A checkpoint's size, estimated from the plan: per resource what the state keeps (outputs ≈ inputs)."""
+    return sum(
+        len(
+            json.dumps(
+                {
+                    "urn": r["urn"],
+                    "type": r["type"],
+                    "parent": r["parent"],
+                    "dependencies": r["dependencies"],
+                    "propertyDependencies": r["propertyDependencies"],
+                    "inputs": r["inputs"],
+                    "outputs": r["inputs"],
+                },
+                separators=(",", ":"),
+            )
+        )
+        for r in stack["resources"]
+        if not r["read"]
+    )
 
 
 def main(sizes: list[int]) -> None:
@@ -82,7 +114,19 @@ def main(sizes: list[int]) -> None:
                 {
                     "marginal_ms_per_tenant": round(1000 * (last["seconds"] - first["seconds"]) / extra, 2),
                     "marginal_kib_per_tenant": round(1024 * (last["peak_rss_mib"] - first["peak_rss_mib"]) / extra, 1),
-                    "resources_per_tenant": round((last["owner_resources"] - first["owner_resources"]) / extra, 2),
+                    "resources_per_tenant": round(
+                        (
+                            last["owner_resources"]
+                            + last["recovery_resources"]
+                            - first["owner_resources"]
+                            - first["recovery_resources"]
+                        )
+                        / extra,
+                        2,
+                    ),  # fmt: skip
+                    "state_kib_per_tenant": round(
+                        (last["state_estimate_kib"] - first["state_estimate_kib"]) / extra, 2
+                    ),
                     "time_ratio_largest_to_smallest": round(last["seconds"] / first["seconds"], 2),
                 },
                 sort_keys=True,
@@ -91,4 +135,4 @@ def main(sizes: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [1, 10, 100, 500])
+    main([int(a) for a in sys.argv[1:]] or [1, 100, 1000, 5000])
