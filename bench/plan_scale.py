@@ -123,7 +123,7 @@ def main(sizes: list[int]) -> None:
                         )
                         / extra,
                         2,
-                    ),  # fmt: skip
+                    ),
                     "state_kib_per_tenant": round(
                         (last["state_estimate_kib"] - first["state_estimate_kib"]) / extra, 2
                     ),
