@@ -146,7 +146,8 @@ class SharedNetwork:
 def check_quotas(
     tenancy: Tenancy, account: environment.Account, services: int, regions: dict[str, dict[str, int]], *, owner: bool
 ) -> None:
-    """The quotas this stack's tenants and services count against: a problem ends the run, a warning is shown."""
+    """The quotas this stack's tenants and services count against: a problem ends the run, a warning is shown. (A
+    recovery stack's service roles join the owner's in the same account.)"""
     problems, warnings = quotas.quota_problems(
         tenants=[quotas.TenantRole(t.name, t.account_id, t.database_user) for t in tenancy.tenants],
         partition=account.partition,
@@ -155,6 +156,7 @@ def check_quotas(
         share_principals=len(tenancy.share_principals),
         services=services,
         room_for_standby=owner,
+        stacks_in_account=1 if owner else 2,
     )
     for warning in warnings:
         pulumi.log.warn(warning)

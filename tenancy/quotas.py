@@ -113,12 +113,14 @@ def quota_problems(
     share_principals: int,
     services: int,
     room_for_standby: bool,
+    stacks_in_account: int = 1,
     namespace: str = "lattice-tenancy",
 ) -> tuple[list[str], list[str]]:
     """(problems, warnings) for a stack serving `tenants`. `regions`: per Region whose stack gives each role an inline
     policy, the number of services each tenant may invoke there (an owner: its own; a recovery stack: the primary's
     and its own). `room_for_standby`: warn when one more Region of the same shape would not fit (an owner's roles
-    get a second policy from each recovery stack)."""
+    get a second policy from each recovery stack). `stacks_in_account`: how many of this project's stacks add service
+    roles to the account (a recovery stack shares the owner's account)."""
     problems: list[str] = []
     warnings: list[str] = []
 
@@ -126,11 +128,12 @@ def quota_problems(
         problems.extend(result[0])
         warnings.extend(result[1])
 
+    service_roles = SERVICE_ROLES * stacks_in_account
     add(
         _limit_check(
             f"{namespace}:tenants",
-            len(tenants) + SERVICE_ROLES,
-            f"{len(tenants):,} tenant roles and up to {SERVICE_ROLES} service roles",
+            len(tenants) + service_roles,
+            f"{len(tenants):,} tenant roles and up to {service_roles} service roles",
             ROLES_PER_ACCOUNT,
         )
     )

@@ -59,6 +59,16 @@ def test_iam_roles_per_account_default_and_maximum(tenants_, problem, warning):
         assert message.startswith("lattice-tenancy:tenants:")
 
 
+def test_a_recovery_stack_counts_both_stacks_service_roles_in_the_account():
+    roles = tenants(4_984)
+    common = dict(
+        partition="aws", account_id=ACCOUNT, regions={}, share_principals=1, services=0, room_for_standby=False
+    )
+    assert quota_problems(tenants=roles, stacks_in_account=2, **common)[0] == []  # 4,984 + 16 = 5,000
+    (problem,) = quota_problems(tenants=tenants(4_985), stacks_in_account=2, **common)[0]
+    assert "4,985 tenant roles and up to 16 service roles (5,001) exceed the most AWS allows" in problem
+
+
 def test_inline_policy_size_counts_every_region_of_a_role():
     # One Region of 34 services fits; a recovery stack's second policy of the same shape does not.
     single = tenant_policy_chars(

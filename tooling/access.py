@@ -34,12 +34,11 @@ PAIRWISE_LIMIT = 50
 RING_NEIGHBOURS = 3
 
 
-def others(names: list[str], name: str) -> list[str]:
-    """The other tenants `name` is checked against."""
-    rest = [n for n in names if n != name]
+def others(names: list[str], name: str, index: int | None = None) -> list[str]:
+    """The other tenants `name` is checked against (`names` sorted; `index`: its position, if known)."""
     if len(names) <= PAIRWISE_LIMIT:
-        return rest
-    i = names.index(name)
+        return [n for n in names if n != name]
+    i = names.index(name) if index is None else index
     return sorted({names[(i + k) % len(names)] for k in range(1, RING_NEIGHBOURS + 1)})
 
 
@@ -157,8 +156,11 @@ def analyse(owner: Any, tenants: list[Any], primary: Any = None) -> list[TenantA
         for name, arn in role_arns.items()
     }
 
+    names = sorted(accounts)
+    position = {n: i for i, n in enumerate(names)}
+    path = _SharedPath(owner)  # what every tenant's database path shares, found once
     report = []
-    for name in sorted(accounts):
+    for name in names:
         role_arn = role_arns[name]
         role = roles[role_arn.rsplit("/", 1)[-1]]
         identity = role_policies[role.inputs["name"]]
@@ -167,7 +169,7 @@ def analyse(owner: Any, tenants: list[Any], primary: Any = None) -> list[TenantA
         caller = _caller(role, role_arn, owner_account)
 
         inside = _at(not_before, 3600)
-        compared = others(sorted(accounts), name)
+        compared = others(names, name, position[name])
         for service_name, service in sorted(services.items()):
             policies = [auth_policy, auth_policies[service["arn"]]]
             target = f"{service['arn']}/orders"
@@ -213,55 +215,70 @@ def analyse(owner: Any, tenants: list[Any], primary: Any = None) -> list[TenantA
                 access.trust.append(Check(f"assume from account {account} with {id_label}", expected, actual))
 
         _database_path(
-            access, owner, [t for t in tenants if t.result and t.result.exports.get("database_user") == users[name]]
+            access, path, [t for t in tenants if t.result and t.result.exports.get("database_user") == users[name]]
         )
         report.append(access)
     return report
 
 
-def _database_path(access: TenantAccess, owner: Any, tenant_plans: list[Any]) -> None:
-    """RAM principal, connection, and the security-group chain on the database port."""
-    resources = owner.resources
-    port = owner.result.exports["database_port"]
-    principals = [
-        r.inputs["principal"] for r in _of_type(resources, "aws:ram/principalAssociation:PrincipalAssociation")
-    ] + [
-        p
-        for r in _of_type(resources, "aws:ram/resourceShareAssociationsExclusive:ResourceShareAssociationsExclusive")
-        for p in r.inputs.get("principals", [])
-    ]
-    if access.account in principals:
-        ram = f"the RAM share names account {access.account}"
-    else:
-        orgs = [p for p in principals if ":organizations::" in p]
-        ram = f"the RAM share names {', '.join(orgs)} (covers {access.account} if it is a member)" if orgs else ""
-    access.database.append(Check("RAM share reaches the tenant", "yes", "yes" if ram else "no"))
+class _SharedPath:
+    """The owner side of every tenant's database path: the share's principals, and whether the security groups form
+    the one path gateway → database on the port (the same for all tenants, so evaluated once)."""
 
-    (db,) = _of_type(resources, "aws:rds/instance:Instance")
-    (gateway,) = _of_type(resources, "aws:vpclattice/resourceGateway:ResourceGateway")
-    db_sgs = set(db.property_dependencies.get("vpcSecurityGroupIds", []))
-    gateway_sgs = set(gateway.property_dependencies.get("securityGroupIds", []))
+    def __init__(self, owner: Any) -> None:
+        resources = owner.resources
+        by_type: dict[str, list[Registration]] = {}
+        for r in resources:
+            by_type.setdefault(r.type, []).append(r)
+        self.port = port = owner.result.exports["database_port"]
+        principals = [
+            r.inputs["principal"] for r in by_type.get("aws:ram/principalAssociation:PrincipalAssociation", [])
+        ]
+        exclusive = "aws:ram/resourceShareAssociationsExclusive:ResourceShareAssociationsExclusive"
+        principals += [p for r in by_type.get(exclusive, []) for p in r.inputs.get("principals", [])]
+        self.principals = set(principals)
+        self.organizations = [p for p in principals if ":organizations::" in p]
 
-    def rules_on(groups: set[str], typ: str) -> list[Registration]:
-        return [r for r in _of_type(resources, typ) if set(r.property_dependencies.get("securityGroupId", [])) & groups]
+        (db,) = by_type["aws:rds/instance:Instance"]
+        (gateway,) = by_type["aws:vpclattice/resourceGateway:ResourceGateway"]
+        db_sgs = set(db.property_dependencies.get("vpcSecurityGroupIds", []))
+        gateway_sgs = set(gateway.property_dependencies.get("securityGroupIds", []))
 
-    def only(rules: list[Registration], peers: set[str]) -> bool:
-        return bool(rules) and all(
-            set(r.property_dependencies.get("referencedSecurityGroupId", [])) <= peers
-            and r.property_dependencies.get("referencedSecurityGroupId")
-            and not {"cidrIpv4", "cidrIpv6", "prefixListId"} & set(r.inputs)
-            and r.inputs.get("ipProtocol") == "tcp"
-            and r.inputs.get("fromPort") == r.inputs.get("toPort") == port
-            for r in rules
+        def rules_on(groups: set[str], typ: str) -> list[Registration]:
+            return [r for r in by_type.get(typ, []) if set(r.property_dependencies.get("securityGroupId", [])) & groups]
+
+        def only(rules: list[Registration], peers: set[str]) -> bool:
+            return bool(rules) and all(
+                set(r.property_dependencies.get("referencedSecurityGroupId", [])) <= peers
+                and r.property_dependencies.get("referencedSecurityGroupId")
+                and not {"cidrIpv4", "cidrIpv6", "prefixListId"} & set(r.inputs)
+                and r.inputs.get("ipProtocol") == "tcp"
+                and r.inputs.get("fromPort") == r.inputs.get("toPort") == port
+                for r in rules
+            )
+
+        self.ingress_only = only(
+            rules_on(db_sgs, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"), gateway_sgs
+        )
+        self.egress_only = only(
+            rules_on(gateway_sgs, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"), db_sgs
         )
 
-    ingress = rules_on(db_sgs, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-    egress = rules_on(gateway_sgs, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+
+def _database_path(access: TenantAccess, shared: _SharedPath, tenant_plans: list[Any]) -> None:
+    """RAM principal, connection, and the security-group chain on the database port."""
+    port = shared.port
+    if access.account in shared.principals:
+        ram = f"the RAM share names account {access.account}"
+    else:
+        orgs = shared.organizations
+        ram = f"the RAM share names {', '.join(orgs)} (covers {access.account} if it is a member)" if orgs else ""
+    access.database.append(Check("RAM share reaches the tenant", "yes", "yes" if ram else "no"))
     access.database.append(
-        Check(f"DB SG admits only the gateway SG, TCP {port}", "yes", "yes" if only(ingress, gateway_sgs) else "no")
+        Check(f"DB SG admits only the gateway SG, TCP {port}", "yes", "yes" if shared.ingress_only else "no")
     )
     access.database.append(
-        Check(f"gateway SG sends only to the DB SG, TCP {port}", "yes", "yes" if only(egress, db_sgs) else "no")
+        Check(f"gateway SG sends only to the DB SG, TCP {port}", "yes", "yes" if shared.egress_only else "no")
     )
 
     connection = "no tenant stack in this repository"
