@@ -118,3 +118,18 @@ def test_the_owner_program_refuses_before_declaring_anything(monkeypatch):
         caught.value
     )
     assert [r.urn for r in caught.value.registrations if not r.is_read] == []
+
+
+def test_the_cloudwatch_logs_resource_policy_does_not_grow_with_the_design(owner_run):
+    """Vended log deliveries (Lattice access logs) write only to log groups under /aws/vendedlogs/, which the
+    account's single log-delivery resource policy covers with one wildcard (CloudWatch Logs User Guide, "Enabling
+    logging from AWS services"); every other writer here uses an IAM role. So no tenant, service or stack adds to the
+    10 resource policies or 5,120 characters CloudWatch Logs allows per Region."""
+    groups = {r.urn: r for r in owner_run.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    subscriptions = owner_run.of_type("aws:vpclattice/accessLogSubscription:AccessLogSubscription")
+    to_logs = [s for s in subscriptions if ":logs:" in str(s.inputs.get("destinationArn", ""))]
+    assert to_logs
+    for subscription in to_logs:
+        (group_urn,) = subscription.property_dependencies["destinationArn"]
+        assert groups[group_urn].inputs["name"].startswith("/aws/vendedlogs/"), group_urn
+    assert not owner_run.of_type("aws:cloudwatch/logResourcePolicy:LogResourcePolicy")
