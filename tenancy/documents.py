@@ -324,13 +324,7 @@ def alerts_key_policy(*, partition: str, account_id: str, topic_arn: str) -> Doc
     return {
         "Version": VERSION,
         "Statement": [
-            {
-                "Sid": "AccountAdministratorsThroughIam",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
+            account_administrators(partition, account_id),
             {
                 "Sid": "PublishersOfThisAccount",
                 "Effect": "Allow",
@@ -538,20 +532,24 @@ def trail_logs_policy(*, partition: str, region: str, account_id: str, log_group
     }
 
 
+def account_administrators(partition: str, account_id: str) -> Document:
+    """A key policy's statement that lets the account's IAM policies grant use of the key (without it nobody could
+    manage the key)."""
+    return {
+        "Sid": "AccountAdministratorsThroughIam",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
 def account_managed_key_policy(*, partition: str, account_id: str) -> Document:
     """A key only IAM policies of its own account grant use of (KMS's default key policy). RDS uses it on behalf of
     whoever creates or operates the instance, within that caller's IAM permissions (grants RDS makes itself)."""
     return {
         "Version": VERSION,
-        "Statement": [
-            {
-                "Sid": "AccountAdministratorsThroughIam",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            }
-        ],
+        "Statement": [account_administrators(partition, account_id)],
     }
 
 
@@ -577,18 +575,10 @@ def audit_key_policy(
     """The audit key: the account's administrators manage it through IAM; CloudTrail may encrypt this trail's logs;
     CloudWatch Logs may use it for these log groups only. Each service principal is held to an encryption context
     or source condition, as the CloudTrail and CloudWatch Logs user guides document for their key policies."""
-    root = f"arn:{partition}:iam::{account_id}:root"
     return {
         "Version": VERSION,
         "Statement": [
-            {
-                # Without this statement IAM policies can't grant use of the key, and nobody could manage it.
-                "Sid": "AccountAdministratorsThroughIam",
-                "Effect": "Allow",
-                "Principal": {"AWS": root},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
+            account_administrators(partition, account_id),
             {
                 "Sid": "CloudTrailEncryptsThisTrailsLogs",
                 "Effect": "Allow",
