@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from tooling import cost, deploy_command, diagram, plan, policy_check, readme, schema
+from tooling.mock_engine import young_collections_only
 from tooling.policy_evaluation import PolicyConfigError
 from tooling.stackfiles import stack_names
 
@@ -148,7 +149,8 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        return run(argv)
+        with young_collections_only():  # a batch of work: see there
+            return run(argv)
     except (UsageError, PolicyConfigError, OSError) as error:
         # One line, whatever the error: a config error's several problems are joined.
         print("error: " + ("; ".join(line.strip() for line in str(error).splitlines()) or repr(error)), file=sys.stderr)
