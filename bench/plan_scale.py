@@ -9,7 +9,11 @@ It also reports the resources of the owner and recovery stacks and an estimate o
 size: per resource its URN, type, parent, dependencies, inputs, and outputs counted as large as the inputs (a
 checkpoint stores both); the plan can't know the provider's computed outputs exactly.
 
-Usage: .venv/bin/python -m bench.plan_scale [N ...]      (default 1 100 1000 5000)
+Usage: .venv/bin/python -m bench.plan_scale [N ...]      (default 1 100 1000 4982)
+
+4,982 is the most one owner account holds with the shipped stacks: IAM's maximum of 5,000 roles less the service
+roles of the owner and recovery stacks (8 each) and the two tenants the owner's OU discovers. More is refused at plan
+time (tenancy/quotas.py), and the bench says so.
 """
 
 from __future__ import annotations
@@ -23,7 +27,12 @@ from pathlib import Path
 
 import yaml
 
+from tenancy.quotas import ROLES_PER_ACCOUNT, SERVICE_ROLES
+
 ROOT = Path(__file__).resolve().parent.parent
+DISCOVERED_TENANTS = 2  # by the shipped owner config's OU source, besides the listed tenants
+assert ROLES_PER_ACCOUNT.maximum is not None
+MOST_TENANTS = ROLES_PER_ACCOUNT.maximum - 2 * SERVICE_ROLES - DISCOVERED_TENANTS
 
 # The measured process: the plan command itself, then its own peak RSS (KiB, Linux) as the last stderr line.
 CHILD = """
@@ -60,7 +69,10 @@ def measure(tenants: int) -> dict:
         )
         elapsed = time.perf_counter() - started
     if done.returncode != 0:
-        raise SystemExit(f"plan failed for {tenants} tenants:\n{done.stderr[-2000:]}")
+        beyond = f" (more than {MOST_TENANTS:,}, the most one owner account holds: see the module docstring)"
+        raise SystemExit(
+            f"plan failed for {tenants} tenants{beyond if tenants > MOST_TENANTS else ''}:\n{done.stderr[-2000:]}"
+        )
     peak_kib = int(done.stderr.strip().splitlines()[-1])
     document = json.loads(done.stdout)
     stacks = {s["name"]: s for s in document["stacks"]}
@@ -135,4 +147,4 @@ def main(sizes: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [1, 100, 1000, 5000])
+    main([int(a) for a in sys.argv[1:]] or [1, 100, 1000, MOST_TENANTS])

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from bench import plan_scale
 from tenancy import quotas
 from tenancy.quotas import Quota, TenantRole, quota_problems, tenant_policy_chars
 from tests.conftest import owner_values, run_owner
@@ -67,6 +68,8 @@ def test_a_recovery_stack_counts_both_stacks_service_roles_in_the_account():
     assert quota_problems(tenants=roles, stacks_in_account=2, **common)[0] == []  # 4,984 + 16 = 5,000
     (problem,) = quota_problems(tenants=tenants(4_985), stacks_in_account=2, **common)[0]
     assert "4,985 tenant roles and up to 16 service roles (5,001) exceed the most AWS allows" in problem
+    # The scale bench's largest size is that ceiling, less the two tenants the shipped owner's OU discovers.
+    assert plan_scale.MOST_TENANTS + plan_scale.DISCOVERED_TENANTS == 4_984
 
 
 def test_inline_policy_size_counts_every_region_of_a_role():
