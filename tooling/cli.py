@@ -113,7 +113,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         _known_stacks(root, args.stack)
         plans = plan.plan_all(root, args.stack, _policy_config(args.policy_config))
         if args.json:
-            sys.stdout.write(plan.as_json(plans))
+            plan.write_json(plans, sys.stdout)
         elif args.mermaid:
             sys.stdout.write(diagram.mermaid(plans))
         else:

@@ -12,12 +12,13 @@ user errors: a bad config or a failed contract check prints the same message a r
 
 from __future__ import annotations
 
+import io
 import json
 import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from tenancy.config import RecoveryConfig, StackConfig, TenantStackConfig
 from tenancy.contract import CONTRACT_KEYS
@@ -282,7 +283,7 @@ def failed(plans: list[StackPlan]) -> bool:
 # --- for machines -------------------------------------------------------------------------------------------
 
 
-def as_json(plans: list[StackPlan]) -> str:
+def _document(plans: list[StackPlan]) -> dict[str, Any]:
     stacks = []
     for plan in plans:
         entry: dict[str, Any] = {
@@ -322,7 +323,25 @@ def as_json(plans: list[StackPlan]) -> str:
             for owner, report in access_reports(plans).items()
         },
     }
-    return json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    return document
+
+
+def write_json(plans: list[StackPlan], out: TextIO) -> None:
+    """The plan for machines, written as it is encoded: the encoder's pieces (millions for thousands of tenants, each
+    a small string) never pile up in one list, which cost more memory than the whole text (1,000 tenants: +76 MiB)."""
+    pieces: list[str] = []
+    for piece in json.JSONEncoder(sort_keys=True, indent=1, ensure_ascii=False).iterencode(_document(plans)):
+        pieces.append(piece)
+        if len(pieces) >= 65_536:
+            out.write("".join(pieces))
+            pieces.clear()
+    out.write("".join(pieces) + "\n")
+
+
+def as_json(plans: list[StackPlan]) -> str:
+    text = io.StringIO()
+    write_json(plans, text)
+    return text.getvalue()
 
 
 def render(plans: list[StackPlan]) -> str:
