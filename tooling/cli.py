@@ -108,7 +108,12 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     root: Path = args.root
     if args.command in ("deploy", "deploy-one", "workflow"):
-        return deploy_command.run(args)
+        return deploy_command.run(args)  # long-running: Python's collector as usual
+    with young_collections_only():  # a batch of work: see there
+        return _analyse(args, root)
+
+
+def _analyse(args: argparse.Namespace, root: Path) -> int:
     if args.command == "plan":
         _known_stacks(root, args.stack)
         plans = plan.plan_all(root, args.stack, _policy_config(args.policy_config))
@@ -149,8 +154,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        with young_collections_only():  # a batch of work: see there
-            return run(argv)
+        return run(argv)
     except (UsageError, PolicyConfigError, OSError) as error:
         # One line, whatever the error: a config error's several problems are joined.
         print("error: " + ("; ".join(line.strip() for line in str(error).splitlines()) or repr(error)), file=sys.stderr)
