@@ -1,9 +1,9 @@
 """How the offline plan scales with the number of tenants in the owner config.
 
-For each size it writes a project folder with an owner stack of N generated tenants (plus one tenant stack),
-runs the real plan command on it in a fresh process (`python -m tooling.plan --json --root …`), and reports wall
-time, peak memory (max RSS of that process), resources planned and the auth policy's size. The marginal cost per
-tenant is the slope between the smallest and the largest size.
+For each size it writes a project folder with every shipped stack file, the owner's listing N generated tenants,
+runs the real plan command on it in a fresh process (`plan --json --root …`), and reports wall time, peak memory
+(max RSS of that process), resources planned, the auth policy's size and a hash of the JSON plan (identical across
+runs: the plan is byte-stable). The marginal cost per tenant is the slope between the smallest and the largest size.
 
 It also reports the resources of the owner and recovery stacks and an estimate of their Pulumi state (checkpoint)
 size: per resource its URN, type, parent, dependencies, inputs, and outputs counted as large as the inputs (a
@@ -18,6 +18,7 @@ time (tenancy/quotas.py), and the bench says so.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -89,6 +90,8 @@ def measure(tenants: int) -> dict:
         ),
         "state_estimate_kib": round(sum(state_bytes(s) for s in serving) / 1024, 1),
         "auth_policy_bytes": len(policy["inputs"]["policy"].encode()),
+        # Same config, same bytes: compare this across runs (and before and after a change that must not alter it).
+        "json_sha256": hashlib.sha256(done.stdout.encode()).hexdigest()[:16],
     }
 
 
