@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import gc
 import threading
 
 import pulumi
 import pulumi_aws as aws
-import pytest
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
 
+from policies.rules.common import LOW, ResourceRule
 from tooling import mock_engine
-from tooling.mock_engine import ProgramError, run_program, young_collections_only
+from tooling.mock_engine import run_program, young_collections_only
 from tooling.policy_evaluation import _may_inspect, evaluate
 
 
@@ -64,14 +64,24 @@ def test_a_run_declares_the_same_whether_answered_inline_or_on_threads(monkeypat
     )
 
 
-class WaitingMocks(EchoMocks):
-    def new_resource(self, args):
-        return f"{args.name}-id", {"late": asyncio.get_event_loop().create_future()}
+def resource_as_input_program() -> None:
+    # A resource passed as an input: the monitor reads it back as a reference whose URN and ID resolve on the
+    # program's loop, so that call can't be answered inline and goes to a worker thread.
+    role = aws.iam.Role("role", assume_role_policy="{}")
+    aws.iam.RolePolicyAttachment("attachment", role=role, policy_arn="arn:aws:iam::aws:policy/ReadOnlyAccess")
 
 
-def test_a_mock_whose_state_must_wait_is_refused_with_a_message():
-    with pytest.raises((ProgramError, RuntimeError), match="must wait for the engine"):
-        run_program({}, stack="engine", mocks=WaitingMocks(), program=roles_program(1))
+def test_a_call_that_must_wait_on_the_engine_is_answered_on_a_thread_with_the_same_result(monkeypatch):
+    inline = run_program({}, stack="engine", mocks=EchoMocks(), program=resource_as_input_program)
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+    monkeypatch.setattr(mock_engine, "_InlineExecutor", lambda: pool)
+    try:
+        threaded = run_program({}, stack="engine", mocks=EchoMocks(), program=resource_as_input_program)
+    finally:
+        pool.shutdown()
+    attachment = inline.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    assert attachment.inputs == threaded.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment").inputs
+    assert attachment.dependencies == [inline.one("aws:iam/role:Role").urn]
 
 
 def test_full_collections_are_off_inside_and_restored_after():
@@ -82,26 +92,43 @@ def test_full_collections_are_off_inside_and_restored_after():
     assert gc.get_threshold() == before
 
 
-class Typed:
-    """A resource policy of the pack's shape: it declares the types it inspects."""
-
-    def __init__(self, *types: str) -> None:
-        self.resource_types = types
-
-
-def test_a_policy_is_skipped_only_for_types_it_declares_it_does_not_inspect():
-    assert _may_inspect(Typed("aws:iam/role:Role"), "aws:iam/role:Role")
-    assert not _may_inspect(Typed("aws:iam/role:Role"), "aws:s3/bucket:Bucket")
-    assert _may_inspect(object(), "aws:s3/bucket:Bucket")  # a plain policy declares nothing: it sees every type
+def role_rule(seen: list[str]) -> ResourceRule:
+    return ResourceRule(
+        "spy-rule",
+        "records what it inspects",
+        types=["aws:iam/role:Role"],
+        check=lambda args, config, report: seen.append(args.resource_type),
+        level=EnforcementLevel.ADVISORY,
+        severity=LOW,
+    )
 
 
-def test_a_plain_policy_without_declared_types_still_sees_every_resource():
-    from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
+def test_a_rule_of_the_pack_is_called_only_for_the_types_it_declares():
+    seen: list[str] = []
+    result = run_program({}, stack="engine", mocks=EchoMocks(), program=roles_program(2))
+    evaluate(result.registrations, None, [role_rule(seen)])
+    assert seen == ["aws:iam/role:Role"] * 2
+    assert _may_inspect(role_rule([]), "aws:iam/role:Role")
+    assert not _may_inspect(role_rule([]), "aws:iam/rolePolicy:RolePolicy")
 
+
+def test_any_other_policy_sees_every_resource_whatever_its_attributes():
     seen: list[str] = []
     spy = ResourceValidationPolicy(
         "spy", "sees everything", lambda args, report: seen.append(args.resource_type), EnforcementLevel.ADVISORY
     )
+    spy.resource_types = ("aws:iam/role:Role",)  # type: ignore[attr-defined]  # not a rule of the pack: ignored
     result = run_program({}, stack="engine", mocks=EchoMocks(), program=roles_program(2))
     evaluate(result.registrations, None, [spy])
     assert seen == [r.type for r in result.registrations if not r.is_read]
+
+
+def test_remembered_type_unwrapping_answers_as_the_sdk_for_unions_in_either_order():
+    from collections.abc import Mapping
+    from typing import Any, Union
+
+    first = Union[aws.iam.RoleInlinePolicyArgs, Mapping[str, Any]]  # noqa: UP007 - typing's Union is what the SDK sees
+    second = Union[Mapping[str, Any], aws.iam.RoleInlinePolicyArgs]  # noqa: UP007
+    assert first == second  # typing ignores the order, but unwrap_type reads the first argument
+    for hint in (first, second, first):
+        assert mock_engine._unwrap_type(hint) == mock_engine._sdk_unwrap_type(hint)

@@ -5,11 +5,9 @@ Used by the tests, the offline plan and the policy check. Nothing here is import
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextlib
 import contextvars
-import functools
 import gc
 import runpy
 import sys
@@ -42,18 +40,18 @@ def _no_stack_trace() -> Any:
 _sdk_unwrap_type = pulumi_types.unwrap_type
 
 
-@functools.cache
-def _cached_unwrap_type(val: type) -> type:
-    return _sdk_unwrap_type(val)
+# By identity, not equality: typing's Union[A, B] equals Union[B, A], but unwrap_type reads the first argument.
+# Each entry keeps its hint, so an id is never reused; the hints are the classes' annotations, a fixed set.
+_UNWRAPPED: dict[int, tuple[type, type]] = {}
 
 
 def _unwrap_type(val: type) -> type:
     """The SDK's unwrap_type, remembered: it takes apart the same few type hints for every property it (de)serializes
     (a tenth of a registration's cost offline), and a hint's answer never changes."""
-    try:
-        return _cached_unwrap_type(val)
-    except TypeError:  # a hint that can't be hashed
-        return _sdk_unwrap_type(val)
+    known = _UNWRAPPED.get(id(val))
+    if known is None or known[0] is not val:
+        known = _UNWRAPPED[id(val)] = (val, _sdk_unwrap_type(val))
+    return known[1]
 
 
 class _Answering(threading.local):
@@ -64,19 +62,28 @@ class _Answering(threading.local):
 _ANSWERING = _Answering()
 
 
+class _NeedsTheEngine(Exception):
+    """A monitor call whose answer waits on the engine (a resource passed as an input: its URN and ID resolve on the
+    program's loop), so it can't be answered inline."""
+
+
 class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
     """Answers each of the SDK's monitor calls at once, on the event loop's thread.
 
     The SDK hands every RPC to a thread pool so that a slow gRPC call to the engine can't block the program; the mock
     monitor answers in-process, so the threads only added hand-offs and contention for the interpreter lock (the
-    largest part of a registration's cost offline). asyncio accepts only a thread pool as its default executor; this
-    one never starts a thread."""
+    largest part of a registration's cost offline). A call that must wait on the engine goes to a worker thread, as
+    the SDK would send it (asyncio accepts only a thread pool as its default executor: this is one, which starts its
+    thread on that first such call)."""
 
     def submit(self, fn, /, *args, **kwargs):
         future: concurrent.futures.Future = concurrent.futures.Future()
         outer, _ANSWERING.inline = _ANSWERING.inline, True
         try:
             future.set_result(fn(*args, **kwargs))
+        except _NeedsTheEngine:
+            # Nothing was recorded or answered yet (the mocks' state is pure): the whole call again, on a thread.
+            return super().submit(fn, *args, **kwargs)
         except BaseException as error:  # handed to the awaiting coroutine, as the thread pool does
             future.set_exception(error)
         finally:
@@ -91,18 +98,17 @@ def _mock_monitor_await(awaitable: Any) -> Any:
     """The mock monitor's own waits (serializing the state a mock returned), without re-entering the running loop.
 
     On a worker thread the SDK's _sync_await runs a private loop; answered inline it would pump the program's loop
-    from inside a task. The state a mock returns holds plain values, so the coroutine finishes without suspending."""
+    from inside a task. The state a mock returns nearly always holds plain values, so the coroutine finishes without
+    suspending; when it would suspend, the call goes to a thread (_NeedsTheEngine)."""
     if not _ANSWERING.inline:
         return _sdk_sync_await(awaitable)
     coroutine = awaitable.__await__()
     try:
-        while True:
-            pending = coroutine.send(None)
-            if not (isinstance(pending, asyncio.Future) and pending.done()):
-                coroutine.close()
-                raise RuntimeError("a mock returned state that must wait for the engine (an Output or a future)")
+        coroutine.send(None)
     except StopIteration as finished:
         return finished.value
+    coroutine.close()
+    raise _NeedsTheEngine
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):

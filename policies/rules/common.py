@@ -65,7 +65,7 @@ def _set_up(rule, name, summary, types, check, level, severity, controls, config
     """What ResourceRule and StackRule share: the catalogue fields, then the pulumi_policy base's own init."""
     rule.summary = summary
     rule.controls = tuple(controls)
-    rule.resource_types = tuple(types)  # the types it inspects (documentation and tests)
+    rule.resource_types = tuple(types)  # the only types it inspects (also: the offline runner calls it for no other)
     rule.config_properties = dict(config or {})
     rule._check = check
     base = ResourceValidationPolicy if isinstance(rule, ResourceValidationPolicy) else StackValidationPolicy
