@@ -18,13 +18,14 @@ import hashlib
 import json
 import os
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -464,6 +465,28 @@ def _now() -> str:
 # -- the run --------------------------------------------------------------------------------------------------------
 
 
+class _CtrlC:
+    """Ctrl-C counted, not raised, while a run listens: Python drops a KeyboardInterrupt raised while it runs a
+    finalizer (garbage collection can start one at any moment), and the press would be lost with it."""
+
+    def __init__(self) -> None:
+        self.presses = 0
+        self._previous: Any = None
+
+    def listen(self) -> None:
+        if threading.current_thread() is threading.main_thread():  # only there can a handler be installed
+            # None: a handler not set from Python; Python's own is the one to give back.
+            self._previous = signal.signal(signal.SIGINT, self._pressed) or signal.default_int_handler
+
+    def _pressed(self, signum: int, frame: Any) -> None:
+        self.presses += 1
+
+    def stop(self) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+
 def run(
     graph: Graph,
     operation: str,
@@ -517,7 +540,9 @@ def run(
             on_event(Event(other, SKIPPED, 0.0, schedule.detail[other]))
 
     def next_result() -> tuple[str, Outcome]:
-        while True:  # a timed wait, so Ctrl-C reaches this thread at once
+        while True:  # a timed wait, so a Ctrl-C is seen at once
+            if ctrl_c.presses:
+                raise KeyboardInterrupt
             try:
                 return results.get(timeout=poll_seconds)
             except queue.Empty:
@@ -525,7 +550,9 @@ def run(
 
     for name in done & set(selected):
         on_event(Event(name, DONE_EARLIER))
+    ctrl_c = _CtrlC()
     try:
+        ctrl_c.listen()
         launch()
         while not schedule.finished():
             settle(*next_result())
@@ -542,6 +569,7 @@ def run(
             runner.cancel(graph.stacks[name])
             on_event(Event(name, RUNNING, 0.0, "cancelling"))
         forced = False
+        ctrl_c.presses = max(ctrl_c.presses, 1)  # this one is being handled
         while schedule.running:
             try:
                 settle(*results.get(timeout=poll_seconds))
@@ -549,11 +577,14 @@ def run(
                 for name in schedule.running:
                     if not threads[name].is_alive() and results.empty():
                         settle(name, Outcome(ok=False, cancelled=True, detail="cancelled"))
-            except KeyboardInterrupt:  # a second Ctrl-C: stop harder
-                if not forced:
-                    forced = True
-                    for name in schedule.running:
-                        runner.cancel(graph.stacks[name], force=True)
+            except KeyboardInterrupt:  # a second Ctrl-C where no handler of ours listens
+                ctrl_c.presses += 1
+            if ctrl_c.presses > 1 and not forced:  # a second Ctrl-C: stop harder
+                forced = True
+                for name in schedule.running:
+                    runner.cancel(graph.stacks[name], force=True)
+    finally:
+        ctrl_c.stop()
     if state is not None and not interrupted:
         state.close(graph)
     rows = [
