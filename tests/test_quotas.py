@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
 from bench import plan_scale
 from tenancy import quotas
@@ -12,6 +14,8 @@ from tenancy.quotas import Quota, TenantRole, quota_problems, tenant_policy_char
 from tests.conftest import owner_values, run_owner
 from tooling.mock_engine import ProgramError
 from tooling.records import reveal
+
+ROOT = Path(__file__).resolve().parent.parent
 
 ACCOUNT = "111111111111"
 
@@ -68,8 +72,15 @@ def test_a_recovery_stack_counts_both_stacks_service_roles_in_the_account():
     assert quota_problems(tenants=roles, stacks_in_account=2, **common)[0] == []  # 4,984 + 16 = 5,000
     (problem,) = quota_problems(tenants=tenants(4_985), stacks_in_account=2, **common)[0]
     assert "4,985 tenant roles and up to 16 service roles (5,001) exceed the most AWS allows" in problem
-    # The scale bench's largest size is that ceiling, less the two tenants the shipped owner's OU discovers.
+    # The scale bench's largest size is that ceiling, less the tenants the shipped owner's OU discovers.
     assert plan_scale.MOST_TENANTS + plan_scale.DISCOVERED_TENANTS == 4_984
+
+
+def test_the_bench_counts_the_tenants_the_shipped_owner_discovers(repo_plans):
+    owner = next(p for p in repo_plans if p.name == "owner")
+    listed = yaml.safe_load((ROOT / "Pulumi.owner.yaml").read_text())["config"]["lattice-tenancy:tenants"]
+    discovered = set(owner.result.exports["tenant_account_ids"]) - {t["name"] for t in listed}
+    assert len(discovered) == plan_scale.DISCOVERED_TENANTS, discovered
 
 
 def test_inline_policy_size_counts_every_region_of_a_role():
