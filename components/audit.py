@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.buckets import hardened_bucket
+from components.roles import service_role
 from tenancy import documents, naming
 from tenancy.config import Audit as AuditSettings
 from tenancy.environment import Account
@@ -214,18 +215,15 @@ class Audit(pulumi.ComponentResource):
             tags=args.tags,
             opts=self._replace_by_deleting,
         )
-        role = aws.iam.Role(
+        role = service_role(
+            self,
             f"{name}-trail-role",
-            name=naming.trail_logs_role(args.name_prefix),
-            path=naming.SERVICE_ROLE_PATH,
+            role_name=naming.trail_logs_role(args.name_prefix),
             description=f"CloudTrail {trail_name} delivers to CloudWatch Logs {trail_log_group}",
-            assume_role_policy=documents.compact_json(
-                documents.service_role_trust_policy(
-                    service="cloudtrail.amazonaws.com", account_id=args.account.account_id, source_arn=trail_arn
-                )
+            trust_policy=documents.service_role_trust_policy(
+                service="cloudtrail.amazonaws.com", account_id=args.account.account_id, source_arn=trail_arn
             ),
             tags=args.tags,
-            opts=self._replace_by_deleting,
         )
         role_policy = aws.iam.RolePolicy(
             f"{name}-trail-role-policy",

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.buckets import hardened_bucket
+from components.roles import service_role
 from tenancy import documents, naming
 from tenancy.config import Compliance as ComplianceSettings
 from tenancy.environment import Account
@@ -85,20 +86,17 @@ class Compliance(pulumi.ComponentResource):
 
         ready: list[pulumi.Resource] = []
         if settings.recorder == "create":
-            role = aws.iam.Role(
+            role = service_role(
+                self,
                 f"{name}-recorder-role",
-                name=f"{prefix}-config-recorder",
-                path=naming.SERVICE_ROLE_PATH,
+                role_name=f"{prefix}-config-recorder",
                 description="AWS Config records this account's resources",
-                assume_role_policy=documents.compact_json(
-                    documents.service_role_trust_policy(
-                        service="config.amazonaws.com",
-                        account_id=account.account_id,
-                        source_arn=f"arn:{account.partition}:config:{account.region}:{account.account_id}:*",
-                    )
+                trust_policy=documents.service_role_trust_policy(
+                    service="config.amazonaws.com",
+                    account_id=account.account_id,
+                    source_arn=f"arn:{account.partition}:config:{account.region}:{account.account_id}:*",
                 ),
                 tags=args.tags,
-                opts=replace_by_deleting,
             )
             attachment = aws.iam.RolePolicyAttachment(
                 f"{name}-recorder-policy",
@@ -198,14 +196,13 @@ class Compliance(pulumi.ComponentResource):
         function_name = f"{prefix}-config-lattice"
         log_group_name = naming.config_rule_log_group(prefix)
         rule_name = f"{prefix}-lattice-auth-and-sharing"
-        role = aws.iam.Role(
+        role = service_role(
+            self,
             f"{name}-lattice-role",
-            name=function_name,
-            path=naming.SERVICE_ROLE_PATH,
+            role_name=function_name,
             description="lattice-tenancy: the Config rule that checks VPC Lattice auth and sharing",
-            assume_role_policy=documents.compact_json(documents.rollback_trust_policy()),
+            trust_policy=documents.rollback_trust_policy(),
             tags=args.tags,
-            opts=replace_by_deleting,
         )
         policy = aws.iam.RolePolicy(
             f"{name}-lattice-policy",

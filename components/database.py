@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.roles import service_role
 from tenancy import documents, naming
 from tenancy.config import Database as DatabaseSettings
 from tenancy.environment import Account
@@ -172,21 +173,17 @@ class Database(pulumi.ComponentResource):
             instance_arn = (
                 f"arn:{args.account.partition}:rds:{args.account.region}:{args.account.account_id}:db:{identifier}"
             )
-            replace_by_deleting = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
-            role = aws.iam.Role(
+            role = service_role(
+                self,
                 f"{name}-monitoring-role",
-                name=naming.monitoring_role(args.name_prefix),
-                path=naming.SERVICE_ROLE_PATH,
+                role_name=naming.monitoring_role(args.name_prefix),
                 description=f"RDS Enhanced Monitoring of {identifier}",
-                assume_role_policy=documents.compact_json(
-                    documents.service_role_trust_policy(
-                        service="monitoring.rds.amazonaws.com",
-                        account_id=args.account.account_id,
-                        source_arn=instance_arn,
-                    )
+                trust_policy=documents.service_role_trust_policy(
+                    service="monitoring.rds.amazonaws.com",
+                    account_id=args.account.account_id,
+                    source_arn=instance_arn,
                 ),
                 tags=args.tags,
-                opts=replace_by_deleting,
             )
             attachment = aws.iam.RolePolicyAttachment(
                 f"{name}-monitoring-policy",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.roles import service_role
 from tenancy import documents, naming
 from tenancy.config import Failover as FailoverSettings
 from tenancy.environment import Account
@@ -127,20 +128,17 @@ class Failover(pulumi.ComponentResource):
         self.plan_arn = None
         if settings.region_switch_plan:
             plan_name = naming.region_switch_plan(prefix)
-            role = aws.iam.Role(
+            role = service_role(
+                self,
                 f"{name}-role",
-                name=naming.region_switch_role(prefix),
-                path=naming.SERVICE_ROLE_PATH,
+                role_name=naming.region_switch_role(prefix),
                 description=f"ARC Region switch plan {plan_name}: promotes the standby database",
-                assume_role_policy=documents.compact_json(
-                    documents.service_role_trust_policy(
-                        service="arc-region-switch.amazonaws.com",
-                        account_id=account.account_id,
-                        source_arn=f"arn:{account.partition}:arc-region-switch::{account.account_id}:plan/{plan_name}/*",
-                    )
+                trust_policy=documents.service_role_trust_policy(
+                    service="arc-region-switch.amazonaws.com",
+                    account_id=account.account_id,
+                    source_arn=f"arn:{account.partition}:arc-region-switch::{account.account_id}:plan/{plan_name}/*",
                 ),
                 tags=args.tags,
-                opts=replace_by_deleting,
             )
             managed = aws.iam.RolePolicyAttachment(
                 f"{name}-role-managed",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.roles import service_role
 from tenancy import documents, naming
 from tenancy.config import FLOW_LOG_FORMAT
 from tenancy.config import FlowLogs as FlowLogSettings
@@ -59,20 +60,17 @@ class FlowLogs(pulumi.ComponentResource):
                 tags=args.tags,
                 opts=replace_by_deleting,
             )
-            role = aws.iam.Role(
+            role = service_role(
+                self,
                 f"{name}-role",
-                name=naming.flow_log_role(args.name_prefix),
-                path=naming.SERVICE_ROLE_PATH,
+                role_name=naming.flow_log_role(args.name_prefix),
                 description=f"VPC flow logs of {args.name_prefix} deliver to {group_name}",
-                assume_role_policy=documents.compact_json(
-                    documents.service_role_trust_policy(
-                        service="vpc-flow-logs.amazonaws.com",
-                        account_id=args.account.account_id,
-                        source_arn=f"arn:{args.account.partition}:ec2:{args.account.region}:{args.account.account_id}:vpc-flow-log/*",
-                    )
+                trust_policy=documents.service_role_trust_policy(
+                    service="vpc-flow-logs.amazonaws.com",
+                    account_id=args.account.account_id,
+                    source_arn=f"arn:{args.account.partition}:ec2:{args.account.region}:{args.account.account_id}:vpc-flow-log/*",
                 ),
                 tags=args.tags,
-                opts=replace_by_deleting,
             )
             ready.append(
                 aws.iam.RolePolicy(

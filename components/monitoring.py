@@ -10,6 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.roles import service_role
 from tenancy import documents, metrics, naming
 from tenancy.config import CanaryMetrics
 from tenancy.config import Monitoring as MonitoringSettings
@@ -267,20 +268,17 @@ class Monitoring(pulumi.ComponentResource):
         account, prefix = args.account, args.name_prefix
         replace_by_deleting = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
         bus = f"arn:{account.partition}:events:{account.region}:{account.account_id}:event-bus/default"
-        role = aws.iam.Role(
+        role = service_role(
+            self,
             f"{name}-iam-forwarder",
-            name=f"{prefix}-iam-events",
-            path=naming.SERVICE_ROLE_PATH,
+            role_name=f"{prefix}-iam-events",
             description=f"Forwards {' and '.join(kinds)} events from {IAM_EVENTS_REGION} to {account.region}",
-            assume_role_policy=documents.compact_json(
-                documents.service_role_trust_policy(
-                    service="events.amazonaws.com",
-                    account_id=account.account_id,
-                    source_arn=f"arn:{account.partition}:events:{IAM_EVENTS_REGION}:{account.account_id}:rule/{prefix}-*",
-                )
+            trust_policy=documents.service_role_trust_policy(
+                service="events.amazonaws.com",
+                account_id=account.account_id,
+                source_arn=f"arn:{account.partition}:events:{IAM_EVENTS_REGION}:{account.account_id}:rule/{prefix}-*",
             ),
             tags=args.tags,
-            opts=replace_by_deleting,
         )
         aws.iam.RolePolicy(
             f"{name}-iam-forwarder-policy",

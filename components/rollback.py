@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.roles import service_role
 from tenancy import documents, naming
 from tenancy.environment import Account
 
@@ -107,14 +108,13 @@ class CanaryRollback(pulumi.ComponentResource):
             tags=args.tags,
             opts=replace_by_deleting,
         )
-        role = aws.iam.Role(
+        role = service_role(
+            self,
             f"{name}-role",
-            name=function_name,
-            path=naming.SERVICE_ROLE_PATH,
+            role_name=function_name,
             description="lattice-tenancy: returns canary weight to stable when a canary alarm goes off",
-            assume_role_policy=documents.compact_json(documents.rollback_trust_policy()),
+            trust_policy=documents.rollback_trust_policy(),
             tags=args.tags,
-            opts=replace_by_deleting,
         )
         listeners = [s.listener_arn for s in args.services]
         rules = [arn for s in args.services for arn in s.rule_arns]
