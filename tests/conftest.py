@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -25,6 +27,15 @@ SUBNETS = {
     "subnet-0fffffffffffff999": SubnetFact("vpc-0fffffffffffff999", "euw1-az3"),
 }
 EXTERNAL_IDS = {"tenant-a": "ext-id-tenant-a-0123456789", "tenant-b": "ext-id-tenant-b-0123456789"}
+
+
+def load_function_handler(function: str) -> ModuleType:
+    """functions/<function>/handler.py as a module: functions/ is not a package (each function is packaged alone)."""
+    spec = importlib.util.spec_from_file_location(f"{function}_handler", ROOT / "functions" / function / "handler.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def owner_values() -> dict[str, Any]:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import boto3
@@ -15,19 +12,9 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
-HANDLER_PATH = Path(__file__).resolve().parents[1] / "functions" / "canary_rollback" / "handler.py"
+from tests.conftest import load_function_handler
 
-
-def load_handler() -> ModuleType:
-    # functions/ is not a package: the function is packaged alone, so load it from its file.
-    spec = importlib.util.spec_from_file_location("canary_rollback_handler", HANDLER_PATH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-handler = load_handler()
+handler = load_function_handler("canary_rollback")
 
 REGION = "eu-west-1"
 ACCOUNT = "111111111111"
