@@ -25,7 +25,7 @@ from tenancy.contract import CONTRACT_KEYS
 from tenancy.loading import ConfigError, load_stack_config
 from tooling import access, estimate
 from tooling.aws_standin import OfflineAws, assumed_subnets
-from tooling.mock_engine import ProgramError, run_program, young_collections_only
+from tooling.mock_engine import ProgramError, run_program
 from tooling.policy_evaluation import PolicyFailure, evaluate
 from tooling.records import Registration, RunResult, is_secret
 from tooling.resource_types import KEY_PROPERTIES, region_of
@@ -118,11 +118,6 @@ def plan_stack(stack_file: StackFile, owners: dict[str, StackPlan]) -> StackPlan
 def plan_all(root: Path = ROOT, only: list[str] | None = None, policy_config: dict | None = None) -> list[StackPlan]:
     """Every stack file (owners first), each with the pack's verdicts, and the owners' access analyses; `only`
     limits what is returned, not what runs (a tenant needs its owner's plan)."""
-    with young_collections_only():
-        return _plan_all(root, only, policy_config)
-
-
-def _plan_all(root: Path, only: list[str] | None, policy_config: dict | None) -> list[StackPlan]:
     planned: list[StackPlan] = []
     owners: dict[str, StackPlan] = {}
     for stack_file in read_stack_files(root):
