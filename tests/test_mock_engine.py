@@ -15,6 +15,7 @@ from policies.rules.common import LOW, ResourceRule
 from tooling import mock_engine
 from tooling.mock_engine import run_program, young_collections_only
 from tooling.policy_evaluation import _may_inspect, evaluate
+from tooling.records import RunResult
 
 
 class EchoMocks(pulumi_mocks.Mocks):
@@ -48,15 +49,19 @@ def test_monitor_calls_are_answered_on_the_loops_thread_and_start_no_threads():
     assert policies[3].inputs["role"] == "role-3-id"
 
 
-def test_a_run_declares_the_same_whether_answered_inline_or_on_threads(monkeypatch):
-    inline = run_program({}, stack="engine", mocks=EchoMocks(), program=roles_program(5))
-    # The SDK's own way: a thread pool, and the monitor's waits on a private loop per thread.
+def run_on_threads(monkeypatch, program) -> RunResult:
+    """The SDK's own way: a thread pool, and the monitor's waits on a private loop per thread."""
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
     monkeypatch.setattr(mock_engine, "_InlineExecutor", lambda: pool)
     try:
-        threaded = run_program({}, stack="engine", mocks=EchoMocks(), program=roles_program(5))
+        return run_program({}, stack="engine", mocks=EchoMocks(), program=program)
     finally:
         pool.shutdown()
+
+
+def test_a_run_declares_the_same_whether_answered_inline_or_on_threads(monkeypatch):
+    inline = run_program({}, stack="engine", mocks=EchoMocks(), program=roles_program(5))
+    threaded = run_on_threads(monkeypatch, roles_program(5))
     assert len(inline.registrations) == 10
     # Compared by URN: with threads, answers may come back in another order.
     assert sorted((r.urn, str(r.inputs), r.dependencies) for r in inline.registrations) == sorted(
@@ -73,12 +78,7 @@ def resource_as_input_program() -> None:
 
 def test_a_call_that_must_wait_on_the_engine_is_answered_on_a_thread_with_the_same_result(monkeypatch):
     inline = run_program({}, stack="engine", mocks=EchoMocks(), program=resource_as_input_program)
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
-    monkeypatch.setattr(mock_engine, "_InlineExecutor", lambda: pool)
-    try:
-        threaded = run_program({}, stack="engine", mocks=EchoMocks(), program=resource_as_input_program)
-    finally:
-        pool.shutdown()
+    threaded = run_on_threads(monkeypatch, resource_as_input_program)
     attachment = inline.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     assert attachment.inputs == threaded.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment").inputs
     assert attachment.dependencies == [inline.one("aws:iam/role:Role").urn]

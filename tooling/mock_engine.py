@@ -49,7 +49,7 @@ def _unwrap_type(val: type) -> type:
     """The SDK's unwrap_type, remembered: it takes apart the same few type hints for every property it (de)serializes
     (a tenth of a registration's cost offline), and a hint's answer never changes."""
     known = _UNWRAPPED.get(id(val))
-    if known is None or known[0] is not val:
+    if known is None:
         known = _UNWRAPPED[id(val)] = (val, _sdk_unwrap_type(val))
     return known[1]
 
@@ -152,7 +152,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
 @contextlib.contextmanager
 def young_collections_only() -> Iterator[None]:
-    """Python's cycle collector without its full passes, for one batch of work (a program run, a whole plan).
+    """Python's cycle collector without its full passes, for one batch of work (a program run, a whole
+    analysis command).
 
     A registration leaves thousands of objects (outputs, futures, tasks) alive until the run ends, and every full
     pass walks all of them, so a run's cost grew with the square of its resources: 1,000 plain registrations took
