@@ -5,6 +5,11 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 TOOL   := $(PY) -m tooling
 
+# Compiled modules are cached (in __pycache__/, ignored by git) even where the environment turns that off with
+# PYTHONDONTWRITEBYTECODE: without the cache every process compiles the tooling and rewrites every test module's
+# asserts again, about 1.5 s for each test worker, the plan and each lint step.
+export PYTHONDONTWRITEBYTECODE :=
+
 LINT_STEPS := lint-ruff lint-format lint-imports lint-types
 
 .PHONY: test pytest lint $(LINT_STEPS) format clean plan diagram policies policy-table schema cost deploy preview refresh destroy workflow
