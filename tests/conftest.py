@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -15,6 +16,7 @@ from tooling import plan
 from tooling.aws_standin import OfflineAws, SubnetFact
 from tooling.mock_engine import run_program
 from tooling.records import RunResult
+from tooling.stackfiles import StackFile
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "111111111111"
@@ -88,6 +90,46 @@ def values() -> dict[str, Any]:
 def owner_run() -> RunResult:
     """The default owner config, run once under mocks (tests only read it)."""
     return run_owner()
+
+
+_plan_stack = plan.plan_stack
+_PLANNED: dict[str, plan.StackPlan] = {}
+_fresh_plans = False
+
+
+def _plan_stack_once(stack_file: StackFile, owners: dict[str, plan.StackPlan]) -> plan.StackPlan:
+    """plan.plan_stack, run once per worker for each stack file and the exports of the stacks it may read (all its
+    result depends on); each caller gets its own copy, as a run would give it. Tests marked `fresh_plans` run it."""
+    if _fresh_plans:
+        return _plan_stack(stack_file, owners)
+    read = {name: [owner.error, owner.result.exports if owner.result else None] for name, owner in owners.items()}
+    key = json.dumps(
+        [stack_file.name, stack_file.kind, stack_file.config, sorted(stack_file.secret), read],
+        sort_keys=True,
+        default=repr,
+    )
+    if key not in _PLANNED:
+        _PLANNED[key] = _plan_stack(stack_file, owners)
+    return copy.deepcopy(_PLANNED[key])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def plans_run_once() -> Iterator[None]:
+    """The CLI and report tests plan the shipped stacks (or a copy with one edit) dozens of times: each distinct
+    stack is run once. The plan is deterministic; the tests that hold it to that are marked `fresh_plans`."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plan, "plan_stack", _plan_stack_once)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_plans_when_marked(request: pytest.FixtureRequest) -> Iterator[None]:
+    global _fresh_plans
+    _fresh_plans = request.node.get_closest_marker("fresh_plans") is not None
+    try:
+        yield
+    finally:
+        _fresh_plans = False
 
 
 @pytest.fixture(scope="session")

@@ -274,6 +274,7 @@ def test_a_bad_price_table_exits_2_with_one_line(tmp_path, capsys, content, mess
     assert "Traceback" not in captured.err
 
 
+@pytest.mark.fresh_plans
 def test_json_is_stable_and_sorted(plans, table, capsys):
     once = cost.as_json(cost.analyse(plans, table), table, {})
     again = cost.as_json(cost.analyse(plan.plan_all(ROOT), cost.load_prices()), cost.load_prices(), {})

@@ -38,6 +38,7 @@ def test_every_stack_is_planned_owner_first_and_tenants_get_the_owners_exports(p
     assert not plan.failed(plans)
 
 
+@pytest.mark.fresh_plans
 def test_json_is_complete_and_stable_byte_for_byte(plans):
     first = plan.as_json(plans)
     assert first == plan.as_json(plan.plan_all(ROOT))
