@@ -180,10 +180,10 @@ def test_large_tenant_sets_are_checked_against_ring_neighbours():
 
 from datetime import datetime, timezone  # noqa: E402
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import given, note, settings  # noqa: E402
 
 from tenancy import documents, naming  # noqa: E402
+from tests import choices  # noqa: E402
 from tooling.iam_eval import Request, lattice_decision  # noqa: E402
 
 OWNER = "111111111111"
@@ -195,18 +195,31 @@ AUTH = documents.service_network_auth_policy(
 )
 ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
-accounts = st.integers(200000000000, 200000000009).map(str)
-tenants = st.lists(accounts, min_size=1, max_size=5).map(lambda accts: {f"t{i}": a for i, a in enumerate(accts)})
-times = st.integers(-400, 800).map(lambda days: START.timestamp() + days * 86400 + 17)
+ACCOUNTS = [str(200000000000 + i) for i in range(10)]
+DAY = 86400
+
+
+class Scenario(choices.Choices):
+    """Tenants of up to five of ten accounts, a caller (one of them or an impostor), a source account and a time."""
+
+    def tenants(self) -> dict[str, str]:
+        return {f"t{i}": self.pick(ACCOUNTS) for i in range(1 + self.index(5))}
+
+    def moment(self) -> str:
+        # From 400 days before the window opens to 800 days after (it is a year long), at 17 s past midnight.
+        seconds = START.timestamp() + (self.index(1201) - 400) * DAY + 17
+        return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @settings(max_examples=2000, deadline=None, database=None)
-@given(tenants, st.data())
-def test_property_only_a_tenant_role_from_its_own_accounts_vpcs_in_the_window_is_allowed(tenant_accounts, data):
-    name = data.draw(st.sampled_from([*sorted(tenant_accounts), "impostor", "other-stack", "anonymous"]))
-    source = data.draw(st.one_of(st.sampled_from([*tenant_accounts.values(), OWNER]), accounts))
-    when = datetime.fromtimestamp(data.draw(times), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    tags = {"Team": f"Team-{name}", "TenantAccount": tenant_accounts.get(name, data.draw(accounts))}
+@given(choices.drawn(Scenario, bits=128))
+def test_property_only_a_tenant_role_from_its_own_accounts_vpcs_in_the_window_is_allowed(scenario):
+    tenant_accounts = scenario.tenants()
+    name = scenario.pick([*sorted(tenant_accounts), "impostor", "other-stack", "anonymous"])
+    source = scenario.pick([*tenant_accounts.values(), OWNER]) if scenario.index(2) else scenario.pick(ACCOUNTS)
+    when = scenario.moment()
+    tags = {"Team": f"Team-{name}", "TenantAccount": tenant_accounts.get(name) or scenario.pick(ACCOUNTS)}
+    note(f"{tenant_accounts=} {name=} {source=} {when=} {tags=}")
     if name in tenant_accounts:
         arn, identity = f"arn:aws:iam::{OWNER}:role{PATH}acme-{name}", documents.tenant_access_policy(
             partition="aws", region="eu-west-1", owner_account_id=OWNER, tenant_account_id=tenant_accounts[name],

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 from hypothesis import given, note, settings
-from hypothesis import strategies as st
 
 from tenancy import documents, naming
+from tests import choices
 from tooling.iam_eval import Request, decide, evaluate_statements, lattice_decision
 
 OWNER, TENANT, OTHER = "111111111111", "222222222222", "333333333333"
@@ -1190,25 +1190,8 @@ CONTEXT_VALUES: dict[str, list[Any]] = {
 }
 
 
-class Choices:
-    """A scenario read off one drawn integer, digit by digit.
-
-    One draw per example keeps 10,000 examples fast (Hypothesis' own cost per draw dominates here), and
-    shrinking the integer shrinks the scenario toward the first, simplest options (Allow, no condition, ...).
-    """
-
-    def __init__(self, number: int) -> None:
-        self.seed = self.number = number
-
-    def __repr__(self) -> str:  # the whole scenario, to replay a failure: body(Choices(seed))
-        return f"Choices({self.seed})"
-
-    def index(self, size: int) -> int:
-        self.number, digit = divmod(self.number, size)
-        return digit
-
-    def pick(self, options: list[Any]) -> Any:
-        return options[self.index(len(options))]
+class Choices(choices.Choices):
+    """The IAM scenarios: statements, policies, requests and networks read off one drawn integer."""
 
     def statement(self, *, resource_policy: bool, effect: str | None = None) -> dict:
         statement: dict[str, Any] = {
@@ -1241,7 +1224,7 @@ class Choices:
         return f"{address}/{self.index(bits + 1)}"
 
 
-SCENARIOS = st.integers(0, 2**2048 - 1).map(Choices)
+SCENARIOS = choices.drawn(Choices, bits=2048)
 
 
 def all_lists_shuffled(document: Any, rng: random.Random) -> Any:
