@@ -99,7 +99,8 @@ _fresh_plans = False
 
 def _plan_stack_once(stack_file: StackFile, owners: dict[str, plan.StackPlan]) -> plan.StackPlan:
     """plan.plan_stack, run once per worker for each stack file and the exports of the stacks it may read (all its
-    result depends on); each caller gets its own copy, as a run would give it. Tests marked `fresh_plans` run it."""
+    result depends on); each caller gets its own copy, as a run would give it. Tests marked `fresh_plans` run it,
+    and so must a test of what the program logs (its warnings are logged by the first run only)."""
     if _fresh_plans:
         return _plan_stack(stack_file, owners)
     read = {name: [owner.error, owner.result.exports if owner.result else None] for name, owner in owners.items()}
