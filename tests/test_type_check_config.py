@@ -34,7 +34,8 @@ def _checked_files() -> list[Path]:
 
 
 def services_used(source: str) -> set[str]:
-    """The pulumi_aws subpackages a module reaches as `<alias>.<service>` after `import pulumi_aws as <alias>`."""
+    """The pulumi_aws subpackages a module reaches: `<alias>.<service>` after `import pulumi_aws as <alias>`, or by
+    `from pulumi_aws import <service>` or `from pulumi_aws.<service> import ...`."""
     tree = ast.parse(source)
     aliases = {
         name.asname or name.name
@@ -43,17 +44,25 @@ def services_used(source: str) -> set[str]:
         for name in node.names
         if name.name == "pulumi_aws"
     }
-    return {
+    reached = {
         node.attr
         for node in ast.walk(tree)
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
-        if (PACKAGE / node.attr).is_dir()
     }
+    for node in ast.walk(tree):  # from pulumi_aws import iam / from pulumi_aws.iam import Role
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "pulumi_aws":
+            parts = node.module.split(".")
+            reached |= {parts[1]} if len(parts) > 1 else {name.name for name in node.names}
+    return {name for name in reached if (PACKAGE / name).is_dir()}
 
 
 def test_services_used_are_found_in_code():
     code = "import pulumi_aws as aws\naws.iam.Role('r')\naws.get_region()\nx.ec2.Vpc('v')\n"
     assert services_used(code) == {"iam"}
+    assert services_used("from pulumi_aws import kms, get_region\nfrom pulumi_aws.rds import Instance\n") == {
+        "kms",
+        "rds",
+    }
 
 
 def test_every_service_the_code_uses_is_read_in_full():
