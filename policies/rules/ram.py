@@ -20,7 +20,8 @@ PRINCIPAL_PATTERNS = (
 
 
 def _principals_of(resource) -> list[str]:
-    """The principals an association resource (one, or an exclusive set) names."""
+    """The principals an association resource (one, or an exclusive set) names; `resource` is the resource's
+    validation args or, in a stack policy, the resource itself (both carry `props` and `resource_type`)."""
     props = resource.props
     if resource.resource_type == EXCLUSIVE_ASSOCIATIONS:
         return [text(p) for p in props.get("principals") or []]
@@ -28,26 +29,17 @@ def _principals_of(resource) -> list[str]:
 
 
 def _principal_format(args, config, report):
-    principals = (
-        [text(p) for p in args.props.get("principals") or []]
-        if args.resource_type == EXCLUSIVE_ASSOCIATIONS
-        else [text(args.props.get("principal"))]
-    )
-    for principal in principals:
-        _check_principal(principal, report)
-
-
-def _check_principal(principal: str, report) -> None:
-    if not any(p.fullmatch(principal) for p in PRINCIPAL_PATTERNS):
-        hint = ""
-        if re.fullmatch(r"o-[a-z0-9]{10,32}", principal):
-            hint = ": a bare organization ID; RAM needs the organization ARN"
-        elif re.fullmatch(r"ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}", principal):
-            hint = ": a bare OU ID; RAM needs the OU ARN"
-        report(
-            f"principal {principal or '(not set)'!r} is not a 12-digit account ID, an organization ARN or an OU "
-            f"ARN{hint}"
-        )
+    for principal in _principals_of(args):
+        if not any(p.fullmatch(principal) for p in PRINCIPAL_PATTERNS):
+            hint = ""
+            if re.fullmatch(r"o-[a-z0-9]{10,32}", principal):
+                hint = ": a bare organization ID; RAM needs the organization ARN"
+            elif re.fullmatch(r"ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}", principal):
+                hint = ": a bare OU ID; RAM needs the OU ARN"
+            report(
+                f"principal {principal or '(not set)'!r} is not a 12-digit account ID, an organization ARN or an OU "
+                f"ARN{hint}"
+            )
 
 
 def _external_allow_listed(args, config, report):
