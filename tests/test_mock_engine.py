@@ -132,3 +132,58 @@ def test_remembered_type_unwrapping_answers_as_the_sdk_for_unions_in_either_orde
     assert first == second  # typing ignores the order, but unwrap_type reads the first argument
     for hint in (first, second, first):
         assert mock_engine._unwrap_type(hint) == mock_engine._sdk_unwrap_type(hint)
+
+
+LEAN_TRANSFER = mock_engine._transfer_properties  # taken before a test swaps it
+
+
+class FailingRoleMocks(EchoMocks):
+    def new_resource(self, args):
+        if args.typ == "aws:iam/role:Role":
+            raise RuntimeError("the provider refused the role")
+        return super().new_resource(args)
+
+
+def output_states(monkeypatch, transfer, mocks: pulumi_mocks.Mocks) -> dict:
+    """Every output property of a role and its policy, as each Output's one state resolved: value, known, secret and
+    the resources it depends on (by name), or the failure's message."""
+    monkeypatch.setattr(mock_engine, "_transfer_properties", transfer)
+    declared: list[pulumi.CustomResource] = []
+
+    def program() -> None:
+        role = aws.iam.Role("role", assume_role_policy=pulumi.Output.secret("{}"), tags={"Team": "a"})
+        policy = aws.iam.RolePolicy("policy", role=role.id, policy=role.arn.apply(lambda arn: f'{{"R":"{arn}"}}'))
+        declared.extend([role, policy])
+
+    try:
+        run_program({}, stack="engine", mocks=mocks, program=program)
+    except RuntimeError as error:  # a failed registration ends the run, as it ends `pulumi up`
+        assert "the provider refused the role" in str(error)
+    states = {}
+    for resource in declared:
+        for name, output in sorted(vars(resource).items()):
+            if not isinstance(output, pulumi.Output) or name in ("urn", "id"):
+                continue
+            if output._data.exception() is not None:
+                states[resource._name, name] = str(output._data.exception())
+            else:
+                data = output._data.result()
+                depends_on = sorted(r._name for r in data.resources)
+                states[resource._name, name] = (data.value, data.is_known, data.is_secret, depends_on)
+    return states
+
+
+def test_outputs_on_one_future_resolve_as_the_sdks_own(monkeypatch):
+    assert mock_engine._ONE_FUTURE_OUTPUTS  # the SDK these tests run on has them: the comparison below is real
+    sdk = output_states(monkeypatch, mock_engine._sdk_transfer_properties, EchoMocks())
+    lean = output_states(monkeypatch, LEAN_TRANSFER, EchoMocks())
+    assert lean == sdk
+    assert lean["role", "assume_role_policy"] == ("{}", True, True, ["role"])  # the secret stays secret
+    assert lean["policy", "policy"][0] == '{"R":"arn:aws:iam::111111111111:role/role"}'
+
+
+def test_outputs_on_one_future_fail_as_the_sdks_own(monkeypatch):
+    sdk = output_states(monkeypatch, mock_engine._sdk_transfer_properties, FailingRoleMocks())
+    lean = output_states(monkeypatch, LEAN_TRANSFER, FailingRoleMocks())
+    assert lean == sdk
+    assert "the provider refused the role" in lean["role", "arn"]

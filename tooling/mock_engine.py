@@ -5,9 +5,11 @@ Used by the tests, the offline plan and the policy check. Nothing here is import
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextlib
 import contextvars
+import functools
 import gc
 import runpy
 import sys
@@ -21,6 +23,7 @@ from google.protobuf import json_format
 from pulumi import _types as pulumi_types
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import resource as pulumi_resource
+from pulumi.runtime import rpc as pulumi_rpc
 from pulumi.runtime.settings import SETTINGS, get_root_resource
 from pulumi.runtime.stack import Stack, run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
@@ -38,6 +41,11 @@ def _no_stack_trace() -> Any:
 
 
 _sdk_unwrap_type = pulumi_types.unwrap_type
+_sdk_transfer_properties = pulumi_rpc.transfer_properties
+# An Output resting on one future of all its state (_OutputData) is recent in the SDK; with an older SDK that lacks
+# it (the requirements allow some) the offline engine keeps the SDK's own transfer_properties.
+_OutputData: Any = getattr(pulumi.output, "_OutputData", None)
+_ONE_FUTURE_OUTPUTS = _OutputData is not None and hasattr(pulumi.Output, "_from_data")
 
 
 # By identity, not equality: typing's Union[A, B] equals Union[B, A], but unwrap_type reads the first argument.
@@ -52,6 +60,41 @@ def _unwrap_type(val: type) -> type:
     if known is None:
         known = _UNWRAPPED[id(val)] = (val, _sdk_unwrap_type(val))
     return known[1]
+
+
+def _resolve_output(
+    resource: pulumi.Resource,
+    data: asyncio.Future,
+    value: Any,
+    is_known: bool,
+    is_secret: bool,
+    deps: set[pulumi.Resource] | None,
+    failed: Exception | None,
+) -> None:
+    if failed is not None:
+        data.set_exception(failed)
+        return
+    resources = set(deps) if deps else set()
+    resources.add(resource)
+    data.set_result(_OutputData(resources=resources, value=value, is_known=is_known, is_secret=is_secret))
+
+
+def _transfer_properties(res: pulumi.Resource, props: Mapping[str, Any], custom: bool) -> dict[str, Any]:
+    """The SDK's transfer_properties (one Output per output property of a declared resource), each Output resting on
+    one future that the engine's answer resolves, as the SDK already builds its URN and ID outputs.
+
+    The SDK's own version gives each property four futures and a task that gathers them into the same _OutputData;
+    a tenant's four resources took 270 KiB and 5.3 ms offline with it, 176 KiB and 4.3 ms with this (bench.sdk_floor).
+    The resolvers keep the SDK's signature and outcomes: the value, known and secret flags, the dependencies plus
+    the resource itself, or the failure."""
+    resolvers: dict[str, Any] = {}
+    for name in props:
+        if name == "urn" or (name == "id" and custom):
+            continue  # the SDK makes these two itself
+        data: asyncio.Future = asyncio.Future()
+        resolvers[name] = functools.partial(_resolve_output, res, data)
+        res.__dict__[name] = pulumi.Output._from_data(data)
+    return resolvers
 
 
 class _Answering(threading.local):
@@ -202,6 +245,7 @@ def run_program(
         pulumi_resource._get_stack_trace = _no_stack_trace  # offline only: see _no_stack_trace
         pulumi_mocks._sync_await = _mock_monitor_await  # offline only: see _InlineExecutor
         pulumi_types.unwrap_type = _unwrap_type
+        pulumi_rpc.transfer_properties = _transfer_properties if _ONE_FUTURE_OUTPUTS else _sdk_transfer_properties
         pulumi.runtime.set_all_config(dict(config), sorted(secret_keys))
         monitor = RecordingMonitor(mocks)
         pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
