@@ -9,7 +9,6 @@ import asyncio
 import concurrent.futures
 import contextlib
 import contextvars
-import functools
 import gc
 import runpy
 import sys
@@ -62,21 +61,27 @@ def _unwrap_type(val: type) -> type:
     return known[1]
 
 
-def _resolve_output(
-    resource: pulumi.Resource,
-    data: asyncio.Future,
-    value: Any,
-    is_known: bool,
-    is_secret: bool,
-    deps: set[pulumi.Resource] | None,
-    failed: Exception | None,
-) -> None:
-    if failed is not None:
-        data.set_exception(failed)
-        return
-    resources = set(deps) if deps else set()
-    resources.add(resource)
-    data.set_result(_OutputData(resources=resources, value=value, is_known=is_known, is_secret=is_secret))
+class _OutputState(asyncio.Future):
+    """One output property's state (_OutputData), and the SDK's resolver for it: called once with the engine's
+    answer, as the SDK calls the resolvers it gets from transfer_properties."""
+
+    __slots__ = ("_resource",)
+    _resource: pulumi.Resource
+
+    def __call__(
+        self,
+        value: Any,
+        is_known: bool,
+        is_secret: bool,
+        deps: set[pulumi.Resource] | None,
+        failed: Exception | None,
+    ) -> None:
+        if failed is not None:
+            self.set_exception(failed)
+            return
+        resources = set(deps) if deps else set()
+        resources.add(self._resource)
+        self.set_result(_OutputData(resources=resources, value=value, is_known=is_known, is_secret=is_secret))
 
 
 def _transfer_properties(res: pulumi.Resource, props: Mapping[str, Any], custom: bool) -> dict[str, Any]:
@@ -94,10 +99,10 @@ def _transfer_properties(res: pulumi.Resource, props: Mapping[str, Any], custom:
     for name in props:
         if name == "urn" or (name == "id" and custom):
             continue  # the SDK makes these two itself
-        data: asyncio.Future = asyncio.Future()
-        resolvers[name] = functools.partial(_resolve_output, res, data)
+        resolvers[name] = state = _OutputState()
+        state._resource = res
         output = object.__new__(pulumi.Output)  # Output._from_data without the tracking (see above)
-        output._data = data
+        output._data = state
         res.__dict__[name] = output
     return resolvers
 
