@@ -78,6 +78,9 @@ class _OutputState(asyncio.Future):
     ) -> None:
         if failed is not None:
             self.set_exception(failed)
+            # Reported by the registration, which fails the run; an output nothing awaits must not log it again when
+            # collected (asyncio's "exception was never retrieved", whose traceback can land inside another's parse).
+            self.exception()
             return
         resources = set(deps) if deps else set()
         resources.add(self._resource)
@@ -127,10 +130,16 @@ class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
     monitor answers in-process, so the threads only added hand-offs and contention for the interpreter lock (the
     largest part of a registration's cost offline). A call that must wait on the engine goes to a worker thread, as
     the SDK would send it (asyncio accepts only a thread pool as its default executor: this is one, which starts its
-    thread on that first such call)."""
+    thread on that first such call).
+
+    An answer comes back as a finished asyncio future, which run_in_executor hands on as it is: a thread pool's
+    future would be chained to one, its result passed over with a thread-safe wake-up of the loop."""
 
     def submit(self, fn, /, *args, **kwargs):
-        future: concurrent.futures.Future = concurrent.futures.Future()
+        try:
+            future: asyncio.Future = asyncio.get_running_loop().create_future()
+        except RuntimeError:  # not called from the loop: the thread pool's way
+            return super().submit(fn, *args, **kwargs)
         outer, _ANSWERING.inline = _ANSWERING.inline, True
         try:
             future.set_result(fn(*args, **kwargs))
