@@ -15,6 +15,7 @@ from hypothesis import given, note, settings
 
 from tenancy import documents, naming
 from tests import choices
+from tooling import iam_eval
 from tooling.iam_eval import Request, decide, evaluate_statements, lattice_decision
 
 OWNER, TENANT, OTHER = "111111111111", "222222222222", "333333333333"
@@ -1329,3 +1330,35 @@ def test_property_a_missing_source_ip_makes_ip_address_false_and_not_ip_address_
     present = {**context, "aws:SourceIp": address}
     note(f"{address=}")
     assert holds({"NotIpAddress": {"aws:SourceIp": networks}}, present) is not holds({"IpAddress": {"aws:SourceIp": networks}}, present)  # fmt: skip
+
+
+# --- Policies checked once, and literal Resource entries -------------------------------------------------------
+
+
+def test_a_checked_policy_decides_as_the_document_does_and_is_validated_when_checked():
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "sts:AssumeRole"}],
+    }
+    access = identity(allow(Action="rds-db:connect", Resource=f"arn:aws:rds-db:eu-west-1:{OWNER}:dbuser:db-1/a.b+c"))
+    requests = [
+        Request("sts:AssumeRole", f"arn:aws:iam::{OWNER}:role/t", ROLE, {"aws:PrincipalArn": ROLE}),
+        Request("sts:AssumeRole", f"arn:aws:iam::{OWNER}:role/t", f"arn:aws:iam::{OTHER}:role/apps/app", {}),
+        Request("rds-db:connect", f"arn:aws:rds-db:eu-west-1:{OWNER}:dbuser:db-1/a.b+c", ROLE, {}),
+        Request("rds-db:connect", f"arn:aws:rds-db:eu-west-1:{OWNER}:dbuser:db-1/aXb+c", ROLE, {}),
+    ]
+    once = (iam_eval.checked(access, resource_based=False), iam_eval.checked(trust, resource_based=True))
+    decisions = [decide(identity_policies=[access], resource_policies=[trust], request=r) for r in requests]
+    assert decisions == ["allow", "implicit-deny", "allow", "implicit-deny"]  # "." in a literal ARN is no wildcard
+    assert [decide(identity_policies=[once[0]], resource_policies=[once[1]], request=r) for r in requests] == decisions
+    with pytest.raises(ValueError, match="other side"):
+        decide(identity_policies=[once[1]], request=requests[0])
+    with pytest.raises(ValueError, match="Principal"):
+        iam_eval.checked(trust, resource_based=False)  # an identity policy names no Principal
+
+
+def test_a_resource_entry_with_a_wildcard_still_matches_as_a_pattern():
+    policy = identity(allow(Resource=f"arn:aws:rds-db:eu-west-1:{OWNER}:dbuser:db-?/app*"))
+    for resource, expected in [("db-1/app", "allow"), ("db-1/app-2", "allow"), ("db-12/app", "implicit-deny")]:
+        request = Request("rds-db:connect", f"arn:aws:rds-db:eu-west-1:{OWNER}:dbuser:{resource}", ROLE, {})
+        assert decide(identity_policies=[policy], request=request) == expected, resource

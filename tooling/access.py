@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from tooling.iam_eval import Request, decide, lattice_decision
+from tooling.iam_eval import CheckedPolicy, Request, checked, decide, lattice_decision
 from tooling.records import Registration, reveal
 
 NOT_GOVERNED = (
@@ -97,8 +97,8 @@ def _caller(role: Registration, role_arn: str, owner_account: str) -> dict[str, 
 
 
 def _invoke(
-    identity: list[dict],
-    auth_policies: list[dict],
+    identity: list[CheckedPolicy],
+    auth_policies: list[CheckedPolicy],
     service: str,
     network_arn: str,
     source_account: str,
@@ -132,19 +132,23 @@ def analyse(owner: Any, tenants: list[Any], primary: Any = None) -> list[TenantA
     exports = owner.result.exports
     owner_account, region = exports["owner_account_id"], exports["region"]
     network_arn = exports["service_network_arn"]
-    auth_policies = {
+    # Each policy is read and checked once, then asked about by every request below.
+    auth_documents = {
         r.inputs["resourceIdentifier"]: _json(r.inputs["policy"])
         for r in _of_type(resources, "aws:vpclattice/authPolicy:AuthPolicy")
     }
+    auth_policies = {target: checked(doc, resource_based=True) for target, doc in auth_documents.items()}
     auth_policy = auth_policies[exports["service_network_id"]]
-    not_before, not_after = _window(auth_policy)
+    not_before, not_after = _window(auth_documents[exports["service_network_id"]])
     services = exports.get("services") or {}
     holders = [owner] + ([primary] if primary is not None else [])
     roles = {r.inputs["name"]: r for plan in holders for r in _of_type(plan.resources, "aws:iam/role:Role")}
-    role_policies: dict[str, list[dict]] = {}
+    role_policies: dict[str, list[CheckedPolicy]] = {}
     for plan in holders:
         for r in _of_type(plan.resources, "aws:iam/rolePolicy:RolePolicy"):
-            role_policies.setdefault(r.inputs["role"], []).append(_json(r.inputs["policy"]))
+            role_policies.setdefault(r.inputs["role"], []).append(
+                checked(_json(r.inputs["policy"]), resource_based=False)
+            )
     accounts = exports["tenant_account_ids"]
     users = exports["tenant_db_users"]
     role_arns = exports["tenant_role_arns"]
@@ -205,12 +209,13 @@ def analyse(owner: Any, tenants: list[Any], primary: Any = None) -> list[TenantA
             expected = "allow" if other == name else "implicit-deny"
             access.database.append(Check(f"rds-db:connect as {users[other]} ({other})", expected, actual))
 
+        trust_policy = checked(_json(role.inputs["assumeRolePolicy"]), resource_based=True)
         for account in sorted({accounts[n] for n in [name, *compared]} | {STRANGER_ACCOUNT}):
             for id_label, external_id in (("its external ID", external_ids[name]), ("another ID", "wrong-external-id")):
                 request = Request(
                     "sts:AssumeRole", role_arn, f"arn:aws:iam::{account}:role/app", {"sts:ExternalId": external_id}
                 )
-                actual = decide(resource_policies=[_json(role.inputs["assumeRolePolicy"])], request=request)
+                actual = decide(resource_policies=[trust_policy], request=request)
                 expected = "allow" if account == accounts[name] and id_label == "its external ID" else "implicit-deny"
                 access.trust.append(Check(f"assume from account {account} with {id_label}", expected, actual))
 

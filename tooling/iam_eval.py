@@ -125,6 +125,14 @@ def _glob(tokens: Tokens, ignore_case: bool = False) -> re.Pattern[str]:
     return re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
+def _resource_matches(tokens: Tokens, resource: str) -> bool:
+    """A Resource entry against the request's ARN (case-sensitive). Most entries hold no wildcard (one per tenant,
+    naming its database user): compared as text, they cost no compiled pattern each."""
+    if any(is_policy and ("*" in text or "?" in text) for is_policy, text in tokens):
+        return _glob(tokens).fullmatch(resource) is not None
+    return _joined(tokens) == resource
+
+
 def _arn_pattern(tokens: Tokens) -> tuple[re.Pattern[str], ...]:
     """ArnLike/ArnEquals: the six colon-separated components are matched one by one, so `*` stops at a colon.
 
@@ -545,6 +553,24 @@ def _compiled(policy: Mapping[str, Any], check_principal: bool) -> tuple[tuple[_
     return _compile(text, check_principal)
 
 
+@dataclass(frozen=True)
+class CheckedPolicy:
+    """A policy validated and compiled once (see checked), to evaluate many requests without reading it again."""
+
+    statements: tuple[_Statement, ...]
+    variables: bool
+    resource_based: bool
+
+
+Policy = Mapping[str, Any] | CheckedPolicy
+
+
+def checked(policy: Mapping[str, Any], *, resource_based: bool) -> CheckedPolicy:
+    """The policy validated now (ValueError if it is not one), as an identity-based or a resource-based policy."""
+    statements, variables = _compiled(policy, resource_based)
+    return CheckedPolicy(statements, variables, resource_based)
+
+
 def _applies(statement: _Statement, request: Request, ctx: Context, variables: bool) -> bool:
     """Principal AND Action AND Resource AND every condition (operators AND keys)."""
     caller = request.principal_arn
@@ -556,7 +582,7 @@ def _applies(statement: _Statement, request: Request, ctx: Context, variables: b
         return False
     if statement.resources is not None:  # ARNs are case-sensitive
         patterns = (_resolve(r, ctx, variables) for r in statement.resources)
-        if any(p is not None and _glob(p).fullmatch(request.resource) for p in patterns) == statement.not_resource:
+        if any(p is not None and _resource_matches(p, request.resource) for p in patterns) == statement.not_resource:
             return False
     return all(_holds(condition, ctx) for condition in statement.conditions)
 
@@ -565,13 +591,19 @@ def _context(request: Request) -> Context:
     """Condition key names are case-insensitive (aws:SourceIp = AWS:sourceip); values are kept as given."""
     out: Context = {}
     for key, raw in request.context.items():
-        values = (raw,) if isinstance(raw, str) else tuple(raw) if isinstance(raw, Sequence) else (raw,)
-        if not isinstance(key, str) or not all(isinstance(v, str) for v in values):
+        if isinstance(raw, str):  # nearly every value: one string
+            values: tuple[Any, ...] = (raw,)
+        else:
+            values = tuple(raw) if isinstance(raw, Sequence) else (raw,)
+            if not all(isinstance(v, str) for v in values):
+                raise ValueError(f"context keys and values must be strings: {key!r}: {raw!r}")
+        if not isinstance(key, str):
             raise ValueError(f"context keys and values must be strings: {key!r}: {raw!r}")
-        if key.lower() in out:
+        lowered = key.lower()
+        if lowered in out:
             raise ValueError(f"context key given twice (names are case-insensitive): {key!r}")
         if values:  # an empty list is an absent key
-            out[key.lower()] = values
+            out[lowered] = values
     return out
 
 
@@ -584,23 +616,30 @@ def evaluate_statements(policy: Mapping[str, Any], request: Request, *, check_pr
     return _evaluate(policy, request, _context(request), check_principal)
 
 
-def _evaluate(policy: Mapping[str, Any], request: Request, ctx: Context, check_principal: bool) -> StatementsResult:
-    statements, variables = _compiled(policy, check_principal)
+def _evaluate(policy: Policy, request: Request, ctx: Context, check_principal: bool) -> StatementsResult:
+    if isinstance(policy, CheckedPolicy):
+        if policy.resource_based != check_principal:
+            side = "a resource-based" if policy.resource_based else "an identity-based"
+            raise ValueError(f"{side} policy given on the other side of the request")
+        statements, variables = policy.statements, policy.variables
+    else:
+        statements, variables = _compiled(policy, check_principal)
     effects = {s.effect for s in statements if _applies(s, request, ctx, variables)}
     return "deny" if "Deny" in effects else "allow" if "Allow" in effects else "none"
 
 
 def decide(
     *,
-    identity_policies: Sequence[Mapping[str, Any]] = (),
-    resource_policies: Sequence[Mapping[str, Any]] = (),
+    identity_policies: Sequence[Policy] = (),
+    resource_policies: Sequence[Policy] = (),
     request: Request,
     require_both: bool = False,
 ) -> Decision:
     """Explicit deny in any policy wins; then allow if (require_both) the identity side allows AND every resource
     policy (at least one) allows, as across accounts, else if either side allows, as within one account.
 
-    An anonymous caller (principal_arn None) has no identity: its identity policies are ignored.
+    An anonymous caller (principal_arn None) has no identity: its identity policies are ignored. A policy asked
+    about many times can be given checked (see checked), so it is read and validated once.
     """
     identity, ctx = [] if request.principal_arn is None else identity_policies, _context(request)
     mine = [_evaluate(p, request, ctx, False) for p in identity]
@@ -615,7 +654,7 @@ def decide(
 
 
 def lattice_decision(
-    *, identity_policies: Sequence[Mapping[str, Any]], auth_policies: Sequence[Mapping[str, Any]], request: Request
+    *, identity_policies: Sequence[Policy], auth_policies: Sequence[Policy], request: Request
 ) -> Decision:
     """A VPC Lattice request under auth type AWS_IAM: an AND of every layer, even within one account.
 
