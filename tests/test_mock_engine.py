@@ -161,9 +161,10 @@ def output_states(monkeypatch, transfer, mocks: pulumi_mocks.Mocks) -> dict:
         assert "the provider refused the role" in str(error)
     states = {}
     for resource in declared:
-        for name, output in sorted(vars(resource).items()):
-            if not isinstance(output, pulumi.Output) or name in ("urn", "id"):
+        for name, held in sorted(vars(resource).items()):
+            if not isinstance(held, pulumi.Output | mock_engine._UnreadOutput) or name in ("urn", "id"):
                 continue
+            output = pulumi.get(resource, name)  # how the generated getters read an output: made on this first read
             if output._data.exception() is not None:
                 states[resource._name, name] = str(output._data.exception())
             else:
@@ -202,3 +203,63 @@ def test_a_failed_registrations_outputs_log_nothing_when_collected(caplog):
     run_program({}, stack="engine", mocks=EchoMocks(), program=lambda: None)  # drops the SDK's hold on the first run
     gc.collect()
     assert [r.getMessage() for r in caplog.records if "never retrieved" in r.getMessage()] == []
+
+
+def test_a_plain_value_holds_no_unknown_and_anything_else_is_asked_of_the_sdk():
+    unknown = pulumi.output.UNKNOWN
+    values = ["text", "", 0, 3, 1.5, True, None, [], {}, [unknown], {"a": [1, {"b": unknown}]}, unknown, ["x"]]
+    assert [mock_engine._contains_unknowns(v) for v in values] == [
+        mock_engine._sdk_contains_unknowns(v) for v in values
+    ]
+    assert [mock_engine._contains_unknowns(v) for v in values[-4:]] == [True, True, True, False]
+
+
+def test_urns_made_at_once_are_the_sdks_own():
+    from pulumi.runtime import resource as pulumi_resource
+
+    def program() -> None:
+        parent = "urn:pulumi:engine::lattice-tenancy::my:component:Thing::parent"
+        for key, make in (("lean", pulumi_resource.create_urn), ("sdk", mock_engine._sdk_create_urn)):
+            pulumi.export(f"{key}-top", make("role", "aws:iam/role:Role"))
+            pulumi.export(f"{key}-child", make("role", "aws:iam/role:Role", parent))
+            pulumi.export(f"{key}-elsewhere", make("role", "aws:iam/role:Role", None, "other", "prod"))
+            pulumi.export(f"{key}-from-output", make(pulumi.Output.from_input("role"), "aws:iam/role:Role"))
+
+    assert pulumi_resource.create_urn is not mock_engine._sdk_create_urn  # before the run: still the SDK's
+    exports = run_program({}, stack="engine", mocks=EchoMocks(), program=program).exports
+    assert pulumi_resource.create_urn is mock_engine._create_urn
+    for case in ("top", "child", "elsewhere", "from-output"):
+        assert exports[f"lean-{case}"] == exports[f"sdk-{case}"], case
+    assert exports["lean-child"] == "urn:pulumi:engine::lattice-tenancy::my:component:Thing$aws:iam/role:Role::role"
+    assert exports["lean-elsewhere"] == "urn:pulumi:prod::other::aws:iam/role:Role::role"
+
+
+def test_an_output_nobody_reads_is_never_made_and_one_read_late_is_already_resolved():
+    declared: list[aws.iam.Role] = []
+
+    def program() -> None:
+        declared.append(aws.iam.Role("role", assume_role_policy="{}"))
+
+    run_program({}, stack="engine", mocks=EchoMocks(), program=program)
+    (role,) = declared
+    unread = [name for name, held in vars(role).items() if isinstance(held, mock_engine._UnreadOutput)]
+    assert "arn" in unread and "assume_role_policy" in unread and "id" not in unread
+    arn = role.arn  # the first read makes it, from the answer kept
+    assert isinstance(arn, pulumi.Output) and arn._data.done()
+    assert arn._data.result().value == "arn:aws:iam::111111111111:role/role"
+    assert role.arn is arn  # and keeps it
+
+
+def test_a_runs_own_cycles_are_freed_when_it_ends_though_full_collections_are_off():
+    import weakref
+
+    held: list[weakref.ref] = []
+
+    def program() -> None:
+        role = aws.iam.Role("role", assume_role_policy="{}")
+        role.arn.apply(len)  # a resource and its outputs refer to each other: only the cycle collector frees them
+        held.append(weakref.ref(role))
+
+    with young_collections_only():  # as the plan command runs
+        run_program({}, stack="engine", mocks=EchoMocks(), program=program)
+        assert held[0]() is None
