@@ -83,6 +83,9 @@ class Auth(pulumi.ComponentResource):
         )
 
         self.role_arns: dict[str, pulumi.Output[str]] = {}
+        # What a tenant's access policy is built from, gathered once per set of allowed services (tenants share a
+        # few), not once per tenant: each gathering is a handful of Outputs and tasks in the engine.
+        gathered: dict[tuple[str, ...], pulumi.Output[list[Any]]] = {}
         for tenant in args.tenants:
 
             def trust_policy(external_id: str, account: str = tenant.account_id) -> str:
@@ -108,8 +111,11 @@ class Auth(pulumi.ComponentResource):
                     )
                 )
 
-            allowed = pulumi.Output.all(*[args.service_arns[svc] for svc in args.allowed_services[tenant.name]])
-            access = pulumi.Output.all(args.service_network_arn, args.db_resource_id, allowed).apply(access_policy)
+            services = tuple(args.allowed_services[tenant.name])
+            if services not in gathered:
+                allowed = pulumi.Output.all(*[args.service_arns[svc] for svc in services])
+                gathered[services] = pulumi.Output.all(args.service_network_arn, args.db_resource_id, allowed)
+            access = gathered[services].apply(access_policy)
             if args.standby_for is not None:
                 role_arn = args.standby_for[tenant.name]
                 aws.iam.RolePolicy(

@@ -8,6 +8,7 @@ import threading
 
 import pulumi
 import pulumi_aws as aws
+import pytest
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
 
@@ -263,3 +264,36 @@ def test_a_runs_own_cycles_are_freed_when_it_ends_though_full_collections_are_of
     with young_collections_only():  # as the plan command runs
         run_program({}, stack="engine", mocks=EchoMocks(), program=program)
         assert held[0]() is None
+
+
+@pytest.mark.fresh_plans  # the shipped stacks run under the spy, not from the worker's cached plan
+def test_an_answer_copied_in_part_from_the_request_is_the_sdks_whole_serialization(monkeypatch):
+    from pulumi.runtime import rpc as pulumi_rpc
+
+    from tooling import plan
+
+    lean_answer = mock_engine._answer
+    compared: list[tuple[str, bool]] = []
+
+    def both(sent, inputs, state):
+        whole = pulumi_mocks._sync_await(pulumi_rpc.serialize_properties(state, {}))
+        lean = lean_answer(sent, inputs, state)
+        same = lean == whole and list(lean.fields) == list(whole.fields)  # the same keys in the same order too
+        compared.append((str(state.get("name") or sorted(state)), same))
+        return whole
+
+    def edge_cases() -> None:
+        aws.iam.Role(
+            "edges",
+            assume_role_policy=pulumi.Output.secret('{"Version": "2012-10-17"}'),  # a secret input
+            max_session_duration=3600,  # a number, sent as a float
+            tags={"Team": "a", "Empty": ""},
+            inline_policies=[{"name": "p", "policy": None}],  # a null inside a list of maps
+        )
+
+    monkeypatch.setattr(mock_engine, "_answer", both)
+    run_program({}, stack="engine", mocks=EchoMocks(), program=edge_cases)
+    plans = plan.plan_all(plan.ROOT)  # every resource of the shipped stacks
+    assert all(p.error is None for p in plans)
+    assert len(compared) > 300
+    assert [what for what, same in compared if not same] == []
