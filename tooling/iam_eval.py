@@ -275,6 +275,8 @@ def _text(item: Any) -> Any:
 
 def _values(raw: Any, what: str) -> tuple[str, ...]:
     """A string or a list of strings (numbers and booleans as JSON gives them are accepted as text)."""
+    if type(raw) is str:  # most values: nothing to convert or check
+        return (raw,)
     items = tuple(_text(item) for item in (raw if isinstance(raw, list | tuple) else [raw]))
     if not items or not all(isinstance(item, str) for item in items):
         raise ValueError(f"{what} must be a string or a non-empty list of strings: {raw!r}")

@@ -428,7 +428,9 @@ def run_program(
         # The run's resources and their outputs refer to each other, so only a full collection frees them, and a
         # batch of work runs without those (young_collections_only): one now, over this run's objects only (all
         # older ones frozen meanwhile), so the next stack and the analysis reuse their memory. 1,000 tenants: 8 KiB
-        # less peak memory per tenant for 0.3 s.
+        # less peak memory per tenant for 0.3 s. Where the caller keeps objects frozen (the test session does),
+        # what the run leaves joins them.
+        already_frozen = gc.get_freeze_count() > 0
         gc.freeze()
         try:
             with young_collections_only():
@@ -437,7 +439,10 @@ def run_program(
             raise ProgramError(str(error), monitor.registrations) from None
         finally:
             gc.collect()
-            gc.unfreeze()
+            if already_frozen:
+                gc.freeze()
+            else:
+                gc.unfreeze()
         return RunResult(stack, monitor.registrations, exports, secret_exports)
 
     return contextvars.Context().run(run)
