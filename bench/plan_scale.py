@@ -9,7 +9,10 @@ It also reports the resources of the owner and recovery stacks and an estimate o
 size: per resource its URN, type, parent, dependencies, inputs, and outputs counted as large as the inputs (a
 checkpoint stores both); the plan can't know the provider's computed outputs exactly.
 
-Usage: .venv/bin/python -m bench.plan_scale [N ...]      (default 1 100 1000 4982)
+Usage: .venv/bin/python -m bench.plan_scale [--repeat R] [N ...]      (default: R 3, N 1 100 1000 4982)
+
+Each size runs R times (in rounds over all sizes) and is reported by its median time and peak memory, with the
+range of times; the JSON hash must be the same in every run, or the bench fails.
 
 4,982 is the most one owner account holds with the shipped stacks: IAM's maximum of 5,000 roles less the service
 roles of the owner and recovery stacks (8 each) and the two tenants the owner's OU discovers. More is refused at plan
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,12 +39,15 @@ DISCOVERED_TENANTS = 2  # by the shipped owner config's OU source, besides the l
 assert ROLES_PER_ACCOUNT.maximum is not None
 MOST_TENANTS = ROLES_PER_ACCOUNT.maximum - 2 * SERVICE_ROLES - DISCOVERED_TENANTS
 
-# The measured process: the plan command itself, then its own peak RSS (KiB, Linux) as the last stderr line.
+# The measured process: the plan command itself, then its own peak RSS (KiB) as the last stderr line. Linux's
+# VmHWM, not getrusage's ru_maxrss: that one survives exec, so a child forked from this process once it held a large
+# plan reported this process's size instead of its own.
 CHILD = """
-import resource, sys
+import sys
 from tooling import cli
 status = cli.main(["plan", "--json", "--root", sys.argv[1]])
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+with open("/proc/self/status") as status_file:
+    print(next(line.split()[1] for line in status_file if line.startswith("VmHWM:")), file=sys.stderr)
 sys.exit(status)
 """
 
@@ -117,8 +124,30 @@ def state_bytes(stack: dict) -> int:
     )
 
 
-def main(sizes: list[int]) -> None:
-    rows = [measure(n) for n in sorted(sizes)]
+def median_of(runs: list[dict]) -> dict:
+    """One size's runs as one row: the median time and peak (this machine's speed drifts by up to a third from hour
+    to hour, and a single run caught it in either state), with the range; the plan itself must not vary at all."""
+    hashes = {run["json_sha256"] for run in runs}
+    if len(hashes) != 1:
+        raise SystemExit(f"{runs[0]['tenants']} tenants: the plan differed between runs ({sorted(hashes)})")
+    seconds = sorted(run["seconds"] for run in runs)
+    peaks = sorted(run["peak_rss_mib"] for run in runs)
+    return {
+        **runs[0],
+        "runs": len(runs),
+        "seconds": round(statistics.median(seconds), 2),
+        "seconds_range": [seconds[0], seconds[-1]],
+        "peak_rss_mib": round(statistics.median(peaks), 1),
+    }
+
+
+def main(sizes: list[int], repeat: int) -> None:
+    # Rounds of every size in turn: a slow spell of the machine then touches every size alike.
+    runs: dict[int, list[dict]] = {n: [] for n in sorted(sizes)}
+    for _ in range(repeat):
+        for n in runs:
+            runs[n].append(measure(n))
+    rows = [median_of(runs[n]) for n in runs]
     first, last = rows[0], rows[-1]
     extra = last["tenants"] - first["tenants"]
     for row in rows:
@@ -150,4 +179,8 @@ def main(sizes: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [1, 100, 1000, MOST_TENANTS])
+    arguments = sys.argv[1:]
+    repeat = 3
+    if arguments[:1] == ["--repeat"]:
+        repeat, arguments = int(arguments[1]), arguments[2:]
+    main([int(a) for a in arguments] or [1, 100, 1000, MOST_TENANTS], repeat)

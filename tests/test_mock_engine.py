@@ -311,3 +311,17 @@ def test_a_freeze_the_caller_keeps_stays_and_what_the_run_leaves_joins_it():
     left = run_program({}, stack="engine", mocks=EchoMocks(), program=roles_program(3)).registrations[0]
     assert gc.get_freeze_count() > 0
     assert not any(o is left for o in gc.get_objects())  # frozen: in none of the collector's generations
+
+
+def test_a_program_file_is_compiled_once_and_again_when_it_changes(tmp_path):
+    program = tmp_path / "__main__.py"
+    program.write_text('import pulumi\n\npulumi.export("n", __name__)\n')
+
+    def run() -> dict:
+        return run_program({}, stack="engine", mocks=EchoMocks(), program=program).exports
+
+    assert run() == {"n": "__main__"}  # run as a script, as `pulumi up` runs it
+    compiled = mock_engine._COMPILED[str(program)][1]
+    assert run() == {"n": "__main__"} and mock_engine._COMPILED[str(program)][1] is compiled
+    program.write_text('import pulumi\n\npulumi.export("n", "edited")\n')
+    assert run() == {"n": "edited"}
