@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import gc
 import importlib.util
 import json
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ import pytest
 
 from tooling import plan
 from tooling.aws_standin import OfflineAws, SubnetFact
-from tooling.mock_engine import run_program
+from tooling.mock_engine import keep_frozen, run_program
 from tooling.records import RunResult
 from tooling.stackfiles import StackFile
 
@@ -86,7 +85,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """What is alive once the tests are collected (modules, test items, the pack) lives to the end: frozen out of the
     cycle collector's full passes, which walked it again and again (3–4 s of each worker's 20 s). Each program run
     adds what it leaves to the frozen set after collecting its own cycles (tooling.mock_engine.run_program)."""
-    gc.freeze()
+    keep_frozen()
 
 
 @pytest.fixture
