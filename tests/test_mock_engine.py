@@ -325,3 +325,29 @@ def test_a_program_file_is_compiled_once_and_again_when_it_changes(tmp_path):
     assert run() == {"n": "__main__"} and mock_engine._COMPILED[str(program)][1] is compiled
     program.write_text('import pulumi\n\npulumi.export("n", "edited")\n')
     assert run() == {"n": "edited"}
+
+
+def test_inputs_are_recorded_as_json_format_reads_them(monkeypatch):
+    from google.protobuf import json_format, struct_pb2
+
+    from tests.conftest import run_owner
+
+    lean_struct = mock_engine._wire_struct
+    compared: list[bool] = []
+
+    def both(struct):
+        lean, reference = lean_struct(struct), json_format.MessageToDict(struct)
+        compared.append(lean == reference and repr(lean) == repr(reference))  # same types, same key order
+        return reference
+
+    edge = struct_pb2.Struct()
+    edge.update({"n": 3600, "f": 0.5, "t": True, "none": None, "list": [1, "a", None, {"x": []}], "map": {}, "s": ""})
+    edge.fields["unset"].Clear()  # a Value with no kind: read as null
+    both(edge)
+    monkeypatch.setattr(mock_engine, "_wire_struct", both)
+    run_owner()  # every resource of the default owner config
+    assert len(compared) > 50 and all(compared)
+    infinite = struct_pb2.Struct()
+    infinite["x"] = float("inf")
+    with pytest.raises(ValueError, match="Infinity"):
+        lean_struct(infinite)

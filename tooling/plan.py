@@ -23,7 +23,7 @@ from typing import Any, TextIO
 from tenancy.config import RecoveryConfig, StackConfig, TenantStackConfig
 from tenancy.contract import CONTRACT_KEYS
 from tenancy.loading import ConfigError, load_stack_config
-from tooling import access, estimate
+from tooling import access, estimate, json_text
 from tooling.aws_standin import OfflineAws, assumed_subnets
 from tooling.mock_engine import ProgramError, run_program
 from tooling.policy_evaluation import PolicyFailure, evaluate
@@ -322,16 +322,11 @@ def _document(plans: list[StackPlan]) -> dict[str, Any]:
 
 
 def write_json(plans: list[StackPlan], out: TextIO) -> None:
-    """The plan for machines, written as it is encoded: the encoder's pieces (millions for thousands of tenants, each
-    a small string) never pile up in one list, which cost more memory than the whole text (1,000 tenants: +76 MiB).
-    The document is plain data, so encoding can't fail halfway; if it did, `out` would hold the part before."""
-    pieces: list[str] = []
-    for piece in json.JSONEncoder(sort_keys=True, indent=1, ensure_ascii=False).iterencode(_document(plans)):
-        pieces.append(piece)
-        if len(pieces) >= 65_536:
-            out.write("".join(pieces))
-            pieces.clear()
-    out.write("".join(pieces) + "\n")
+    """The plan for machines: json.dumps(…, sort_keys=True, indent=1, ensure_ascii=False)'s bytes, written as they
+    are encoded (tooling.json_text: a third less time than the standard encoder, and the encoder's millions of small
+    pieces never pile up in one list, which at 1,000 tenants cost more memory than the whole text)."""
+    json_text.write(_document(plans), out.write)
+    out.write("\n")
 
 
 def as_json(plans: list[StackPlan]) -> str:
