@@ -9,6 +9,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import contextvars
+import functools
 import gc
 import math
 import runpy
@@ -128,12 +129,12 @@ class _UnreadOutput:
     Output, resolved already or pending until the answer comes. Most are never read (a role has 15 output
     properties, the program reads its ARN), and each Output with its state held ~0.7 KiB until the run ended."""
 
-    __slots__ = ("_answer", "_deferred", "_name", "_resource", "_state")
+    __slots__ = ("_answer", "_deferred", "_resource", "_state")
 
-    def __init__(self, resource: pulumi.Resource, name: str) -> None:
-        self._resource, self._name = resource, name
+    def __init__(self, resource: pulumi.Resource) -> None:
+        self._resource = resource
         self._answer: tuple | None = None
-        self._deferred: _DeferredAnswer | None = None  # the registration's answer, not read yet (_resolve_outputs)
+        self._deferred: Callable[[], None] | None = None  # reads this property's answer (_resolve_outputs)
         self._state: _OutputState | None = None
 
     def __call__(self, *answer: Any) -> None:  # (value, is_known, is_secret, deps, failed), as _OutputState takes
@@ -145,7 +146,7 @@ class _UnreadOutput:
     def output(self) -> pulumi.Output:
         if self._deferred is not None:
             deferred, self._deferred = self._deferred, None
-            deferred.resolve({self._name: self})  # calls this resolver: the answer is kept
+            deferred()  # calls this resolver: the answer is kept
         state = _OutputState()
         state._resource = self._resource
         if self._answer is not None:
@@ -169,34 +170,6 @@ def _only(struct: struct_pb2.Struct, translate: Callable[[str], str], names: set
     return kept
 
 
-class _DeferredAnswer:
-    """A registration's answer, kept (wire form, one per resource) until the program reads one of its outputs."""
-
-    __slots__ = ("_args", "_resource", "_translate")
-
-    def __init__(self, res: pulumi.Resource, translate: Callable[[str], str], *args: Any) -> None:
-        self._resource, self._translate, self._args = res, translate, args
-
-    def resolve(self, resolvers: dict[str, Any]) -> None:
-        """The SDK's resolve_outputs for these resolvers, given only their properties of the answer."""
-        serialized_props, outputs, deps, custom, transform_using_type_metadata, keep_unknowns, missing = self._args
-        names = set(resolvers)
-        _sdk_resolve_outputs(
-            self._resource,
-            _only(serialized_props, self._translate, names),
-            _only(outputs, self._translate, names),
-            deps,
-            resolvers,
-            custom,
-            transform_using_type_metadata,
-            keep_unknowns,
-            resolve_missing_as_unknown=missing,
-        )
-
-
-_KEPT_ANSWERS = struct_pb2.Struct()  # this run's unread answers (replaced at each run's start)
-
-
 def _resolve_outputs(
     res: pulumi.Resource,
     serialized_props: struct_pb2.Struct,
@@ -212,9 +185,8 @@ def _resolve_outputs(
 
     The SDK deserializes and translates (with the types' metadata) every property of the answer; most are never read
     (_UnreadOutput), and that was a sixth of a registration's cost offline. Each property is resolved by the SDK's
-    own function, given only its own part of the answer (a property's resolution depends on nothing else of it): at
-    once for an Output already read, when first read for the others, from a copy of just the unread properties (the
-    request and the answer themselves are not kept: each holds its whole message's memory)."""
+    own function, given only that property of the answer (a property's resolution depends on nothing else of it):
+    at once for an Output already read, when first read for the others."""
     if transform_using_type_metadata:
         to_python = pulumi_types.resource_pulumi_to_py_names(type(res))
 
@@ -222,25 +194,28 @@ def _resolve_outputs(
             return to_python.get(prop) or prop
     else:
         translate = res.translate_output_property
-    rest = (deps, custom, transform_using_type_metadata, keep_unknowns, resolve_missing_as_unknown)
+
+    def resolve(names: set[str], some: dict[str, Any]) -> None:
+        _sdk_resolve_outputs(
+            res,
+            _only(serialized_props, translate, names),
+            _only(outputs, translate, names),
+            deps,
+            some,
+            custom,
+            transform_using_type_metadata,
+            keep_unknowns,
+            resolve_missing_as_unknown=resolve_missing_as_unknown,
+        )
+
     waiting = {}
-    unread: dict[str, _UnreadOutput] = {}
     for name, resolver in resolvers.items():
         if type(resolver) is _UnreadOutput and resolver._state is None:
-            unread[name] = resolver
+            resolver._deferred = functools.partial(resolve, {name}, {name: resolver})
         else:
             waiting[name] = resolver
-    if unread:
-        names = set(unread)
-        # Kept in the run's one store: a Struct of its own would take an allocation block of its own (~4 KiB).
-        kept = _KEPT_ANSWERS.fields[str(len(_KEPT_ANSWERS.fields))].list_value
-        kept.values.add().struct_value.CopyFrom(_only(serialized_props, translate, names))
-        kept.values.add().struct_value.CopyFrom(_only(outputs, translate, names))
-        answer = _DeferredAnswer(res, translate, kept.values[0].struct_value, kept.values[1].struct_value, *rest)
-        for resolver in unread.values():
-            resolver._deferred = answer
     if waiting:
-        _DeferredAnswer(res, translate, serialized_props, outputs, *rest).resolve(waiting)
+        resolve(set(waiting), waiting)
 
 
 class _ResourceAttributes(dict):
@@ -278,7 +253,7 @@ def _transfer_properties(res: pulumi.Resource, props: Mapping[str, Any], custom:
     for name in props:
         if name == "urn" or (name == "id" and custom):
             continue  # the SDK makes these two itself
-        unread = resolvers[name] = _UnreadOutput(res, name)
+        unread = resolvers[name] = _UnreadOutput(res)
         attributes[name] = unread if _has_getter(type(res), name) else unread.output()
     res.__dict__ = attributes
     return resolvers
@@ -544,8 +519,6 @@ def run_program(
         pulumi.output.contains_unknowns = _contains_unknowns  # offline only: see _contains_unknowns
         pulumi_rpc.transfer_properties = _transfer_properties if _ONE_FUTURE_OUTPUTS else _sdk_transfer_properties
         pulumi_rpc.resolve_outputs = _resolve_outputs if _ONE_FUTURE_OUTPUTS else _sdk_resolve_outputs
-        global _KEPT_ANSWERS
-        _KEPT_ANSWERS = struct_pb2.Struct()
         pulumi.runtime.set_all_config(dict(config), sorted(secret_keys))
         monitor = RecordingMonitor(mocks)
         pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
