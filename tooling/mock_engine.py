@@ -9,7 +9,6 @@ import asyncio
 import concurrent.futures
 import contextlib
 import contextvars
-import functools
 import gc
 import math
 import runpy
@@ -129,12 +128,11 @@ class _UnreadOutput:
     Output, resolved already or pending until the answer comes. Most are never read (a role has 15 output
     properties, the program reads its ARN), and each Output with its state held ~0.7 KiB until the run ended."""
 
-    __slots__ = ("_answer", "_deferred", "_resource", "_state")
+    __slots__ = ("_answer", "_resource", "_state")
 
     def __init__(self, resource: pulumi.Resource) -> None:
         self._resource = resource
         self._answer: tuple | None = None
-        self._deferred: Callable[[], None] | None = None  # reads this property's answer (_resolve_outputs)
         self._state: _OutputState | None = None
 
     def __call__(self, *answer: Any) -> None:  # (value, is_known, is_secret, deps, failed), as _OutputState takes
@@ -144,9 +142,6 @@ class _UnreadOutput:
             self._answer = answer
 
     def output(self) -> pulumi.Output:
-        if self._deferred is not None:
-            deferred, self._deferred = self._deferred, None
-            deferred()  # calls this resolver: the answer is kept
         state = _OutputState()
         state._resource = self._resource
         if self._answer is not None:
@@ -156,66 +151,6 @@ class _UnreadOutput:
         output = object.__new__(pulumi.Output)  # Output._from_data without the tracking (see _transfer_properties)
         output._data = state
         return output
-
-
-_sdk_resolve_outputs = pulumi_rpc.resolve_outputs
-
-
-def _only(struct: struct_pb2.Struct, translate: Callable[[str], str], names: set[str]) -> struct_pb2.Struct:
-    """The properties of a wire Struct whose Python names are among `names`, in their order."""
-    kept = struct_pb2.Struct()
-    for key in struct.fields:
-        if translate(key) in names:
-            kept.fields[key].CopyFrom(struct.fields[key])
-    return kept
-
-
-def _resolve_outputs(
-    res: pulumi.Resource,
-    serialized_props: struct_pb2.Struct,
-    outputs: struct_pb2.Struct,
-    deps: Mapping[str, set[pulumi.Resource]],
-    resolvers: dict[str, Any],
-    custom: bool,
-    transform_using_type_metadata: bool = False,
-    keep_unknowns: bool = False,
-    resolve_missing_as_unknown: bool = False,
-) -> None:
-    """The SDK's resolve_outputs, reading an output property's answer only once the program reads the property.
-
-    The SDK deserializes and translates (with the types' metadata) every property of the answer; most are never read
-    (_UnreadOutput), and that was a sixth of a registration's cost offline. Each property is resolved by the SDK's
-    own function, given only that property of the answer (a property's resolution depends on nothing else of it):
-    at once for an Output already read, when first read for the others."""
-    if transform_using_type_metadata:
-        to_python = pulumi_types.resource_pulumi_to_py_names(type(res))
-
-        def translate(prop: str) -> str:
-            return to_python.get(prop) or prop
-    else:
-        translate = res.translate_output_property
-
-    def resolve(names: set[str], some: dict[str, Any]) -> None:
-        _sdk_resolve_outputs(
-            res,
-            _only(serialized_props, translate, names),
-            _only(outputs, translate, names),
-            deps,
-            some,
-            custom,
-            transform_using_type_metadata,
-            keep_unknowns,
-            resolve_missing_as_unknown=resolve_missing_as_unknown,
-        )
-
-    waiting = {}
-    for name, resolver in resolvers.items():
-        if type(resolver) is _UnreadOutput and resolver._state is None:
-            resolver._deferred = functools.partial(resolve, {name}, {name: resolver})
-        else:
-            waiting[name] = resolver
-    if waiting:
-        resolve(set(waiting), waiting)
 
 
 class _ResourceAttributes(dict):
@@ -518,7 +453,6 @@ def run_program(
         pulumi_resource.create_urn = _create_urn if _ONE_FUTURE_OUTPUTS else _sdk_create_urn  # see _create_urn
         pulumi.output.contains_unknowns = _contains_unknowns  # offline only: see _contains_unknowns
         pulumi_rpc.transfer_properties = _transfer_properties if _ONE_FUTURE_OUTPUTS else _sdk_transfer_properties
-        pulumi_rpc.resolve_outputs = _resolve_outputs if _ONE_FUTURE_OUTPUTS else _sdk_resolve_outputs
         pulumi.runtime.set_all_config(dict(config), sorted(secret_keys))
         monitor = RecordingMonitor(mocks)
         pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
