@@ -152,7 +152,8 @@ def output_states(monkeypatch, transfer, mocks: pulumi_mocks.Mocks) -> dict:
     declared: list[pulumi.CustomResource] = []
 
     def program() -> None:
-        role = aws.iam.Role("role", assume_role_policy=pulumi.Output.secret("{}"), tags={"Team": "a"})
+        tags = {"Team": "a", "Zone": "z", "App": "b", "Cost": "c", "Env": "e"}  # not in sorted order
+        role = aws.iam.Role("role", assume_role_policy=pulumi.Output.secret("{}"), tags=tags)
         policy = aws.iam.RolePolicy("policy", role=role.id, policy=role.arn.apply(lambda arn: f'{{"R":"{arn}"}}'))
         declared.extend([role, policy])
 
@@ -171,7 +172,12 @@ def output_states(monkeypatch, transfer, mocks: pulumi_mocks.Mocks) -> dict:
             else:
                 data = output._data.result()
                 depends_on = sorted(r._name for r in data.resources)
-                states[resource._name, name] = (data.value, data.is_known, data.is_secret, depends_on)
+                states[resource._name, name] = (
+                    repr(data.value),
+                    data.is_known,
+                    data.is_secret,
+                    depends_on,
+                )  # order too
     return states
 
 
@@ -180,8 +186,8 @@ def test_outputs_on_one_future_resolve_as_the_sdks_own(monkeypatch):
     sdk = output_states(monkeypatch, mock_engine._sdk_transfer_properties, EchoMocks())
     lean = output_states(monkeypatch, LEAN_TRANSFER, EchoMocks())
     assert lean == sdk
-    assert lean["role", "assume_role_policy"] == ("{}", True, True, ["role"])  # the secret stays secret
-    assert lean["policy", "policy"][0] == '{"R":"arn:aws:iam::111111111111:role/role"}'
+    assert lean["role", "assume_role_policy"] == ("'{}'", True, True, ["role"])  # the secret stays secret
+    assert lean["policy", "policy"][0] == repr('{"R":"arn:aws:iam::111111111111:role/role"}')
 
 
 def test_outputs_on_one_future_fail_as_the_sdks_own(monkeypatch):
