@@ -59,7 +59,13 @@ def _create_urn(
         prefix = "urn:pulumi:" + stack + "::" + (pulumi.get_project() if project is None else project) + "::"
     state: asyncio.Future = asyncio.Future()
     state.set_result(_OutputData(resources=set(), value=prefix + type_ + "::" + name, is_known=True, is_secret=False))
-    output = object.__new__(pulumi.Output)  # known now: nothing to track
+    return _output_on(state)
+
+
+def _output_on(state: asyncio.Future) -> pulumi.Output:
+    """Output._from_data without the tracking: the SDK adds each such Output to the list it waits on at the end; these
+    need no waiting (known already, or resolved by a registration that is itself awaited)."""
+    output = object.__new__(pulumi.Output)
     output._data = state
     return output
 
@@ -148,9 +154,7 @@ class _UnreadOutput:
             state(*self._answer)
         else:
             self._state = state
-        output = object.__new__(pulumi.Output)  # Output._from_data without the tracking (see _transfer_properties)
-        output._data = state
-        return output
+        return _output_on(state)
 
 
 class _ResourceAttributes(dict):
@@ -269,7 +273,7 @@ def _mock_monitor_await(awaitable: Any) -> Any:
     raise _NeedsTheEngine
 
 
-_WIRE_SCALARS = frozenset({str, int, float, bool})
+_WIRE_SCALARS = _SCALARS - {type(None)}
 
 
 def _answer(sent: struct_pb2.Struct, inputs: dict[str, Any], state: Mapping[str, Any]) -> struct_pb2.Struct:
