@@ -312,6 +312,118 @@ def test_an_answer_copied_in_part_from_the_request_is_the_sdks_whole_serializati
     assert [what for what, same in compared if not same] == []
 
 
+def serialization_edge_cases() -> None:
+    role = aws.iam.Role(
+        "edges",
+        assume_role_policy=pulumi.Output.secret('{"Version": "2012-10-17"}'),  # a secret
+        max_session_duration=3600,
+        tags={"Team": "a", "Empty": "", "Arn": aws.get_caller_identity_output().arn},  # an Output inside a map
+        inline_policies=[  # a list of input types, one of them given as a dict keyed by Python names
+            aws.iam.RoleInlinePolicyArgs(name="p", policy="{}"),
+            {"name": "q", "policy": None},
+        ],
+        managed_policy_arns=("arn:aws:iam::aws:policy/ReadOnlyAccess",),  # a tuple
+    )
+    unknown = pulumi.Output.from_input(pulumi.output.UNKNOWN)  # not known, as in a preview
+    aws.iam.RolePolicy("unknown", role=role.id, policy=pulumi.Output.secret(unknown))  # a secret not known
+    aws.budgets.Budget(  # nested input types as dicts: their keys are translated by the type
+        "budget",
+        budget_type="COST",
+        time_unit="MONTHLY",
+        limit_amount="10",
+        limit_unit="USD",
+        cost_filters=[{"name": "TagKeyValue", "values": ["user:Tenant$a"]}],
+        notifications=[
+            {
+                "comparison_operator": "GREATER_THAN",
+                "threshold": 80,
+                "threshold_type": "PERCENTAGE",
+                "notification_type": "ACTUAL",
+                "subscriber_sns_topic_arns": [role.arn],  # an Output not resolved yet, maybe
+            }
+        ],
+    )
+    aws.iam.RolePolicyAttachment("attachment", role=role, policy_arn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+
+    def once_the_role_is_known(arn: str) -> None:  # so its outputs are resolved when this is serialized
+        arns = pulumi.Output.from_input(arn).apply(lambda _: [role.arn])  # an Output holding an Output
+        aws.budgets.Budget(
+            "nested",
+            budget_type="COST",
+            time_unit="MONTHLY",
+            limit_amount="10",
+            limit_unit="USD",
+            cost_filters=[{"name": "TagKeyValue", "values": arns}],
+        )
+
+    role.arn.apply(once_the_role_is_known)
+
+
+@pytest.mark.fresh_plans  # the shipped stacks run under the spy, not from the worker's cached plan
+def test_inputs_serialized_at_once_are_the_sdks_own_serialization(monkeypatch):
+    from tooling import plan
+
+    lean_serialization = mock_engine._serialize_properties
+    serialize_now = mock_engine._serialize_now
+    compared: list[tuple[str, bool]] = []
+    counts = {"properties": 0, "left_to_the_sdk": 0, "depth": 0}
+
+    def counted(value, deps, typ, transformer):  # synchronous: the depth is exact
+        top = counts["depth"] == 0
+        counts["properties"] += top
+        counts["depth"] += 1
+        try:
+            return serialize_now(value, deps, typ, transformer)
+        except Exception:
+            counts["left_to_the_sdk"] += top
+            raise
+        finally:
+            counts["depth"] -= 1
+
+    async def both(inputs, property_deps, *args, **kwargs):
+        lean_deps: dict = {}
+        # The lean one first, while some Outputs may still be pending.
+        lean = await lean_serialization(inputs, lean_deps, *args, **kwargs)
+        whole = await mock_engine._sdk_serialize_properties(inputs, property_deps, *args, **kwargs)
+        same = (
+            lean == whole
+            and list(lean.fields) == list(whole.fields)  # the same keys in the same order
+            # The same resources per property. (The SDK gives one twice where an Output holds an Output of it: the
+            # outer one learns of it while the first serialization runs. The engine's request takes them as a set.)
+            and {k: {id(r) for r in v} for k, v in lean_deps.items()}
+            == {k: {id(r) for r in v} for k, v in property_deps.items()}
+            and list(lean_deps) == list(property_deps)
+        )
+        compared.append((str(inputs.get("name") or sorted(inputs)), same))
+        return whole
+
+    monkeypatch.setattr(mock_engine, "_serialize_now", counted)
+    monkeypatch.setattr(mock_engine, "_serialize_properties", both)
+    edges = run_program({}, stack="engine", mocks=EchoMocks(), program=serialization_edge_cases)
+    assert len(edges.registrations) == 5
+    plans = plan.plan_all(plan.ROOT)  # every resource of the shipped stacks
+    assert all(p.error is None for p in plans)
+    assert len(compared) > 300
+    assert [what for what, same in compared if not same] == []
+    # The point of it: nearly every property is serialized at once (the rest wait on an Output, or are assets).
+    assert counts["left_to_the_sdk"] < counts["properties"] / 50
+
+
+def test_an_input_the_sdk_refuses_fails_with_the_sdks_own_message(monkeypatch):
+    def refused() -> None:
+        aws.iam.Role("bad", assume_role_policy="{}", tags={"x": {1, 2}})  # a set: no wire form
+
+    def message() -> str:
+        with pytest.raises(ValueError) as error:
+            run_program({}, stack="engine", mocks=EchoMocks(), program=refused)
+        return str(error.value)
+
+    lean = message()
+    monkeypatch.setattr(mock_engine, "_serialize_properties", mock_engine._sdk_serialize_properties)
+    assert lean == message()
+    assert "While processing input: 'tags'" in lean and "unexpected input of type set for x in Role" in lean
+
+
 def test_a_freeze_the_caller_keeps_stays_and_what_the_run_leaves_joins_it():
     assert mock_engine._FREEZE_KEPT  # the test session froze what collection left (conftest: keep_frozen)
     left = run_program({}, stack="engine", mocks=EchoMocks(), program=roles_program(3)).registrations[0]

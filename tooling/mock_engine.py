@@ -10,20 +10,25 @@ import concurrent.futures
 import contextlib
 import contextvars
 import gc
+import inspect
 import math
 import runpy
 import sys
 import threading
+import typing
+from collections import abc
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import pulumi
 from google.protobuf import json_format, struct_pb2
 from pulumi import _types as pulumi_types
+from pulumi.runtime import known_types
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime import rpc as pulumi_rpc
+from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.settings import SETTINGS, get_root_resource
 from pulumi.runtime.stack import Stack, run_pulumi_func
@@ -101,6 +106,139 @@ def _unwrap_type(val: type) -> type:
     if known is None:
         known = _UNWRAPPED[id(val)] = (val, _sdk_unwrap_type(val))
     return known[1]
+
+
+# --- input serialization ----------------------------------------------------------------------------------------
+
+_sdk_serialize_properties = pulumi_rpc.serialize_properties
+
+
+class _Await(Exception):
+    """A value the synchronous serializer leaves to the SDK's: an Output not yet resolved, a resource, an asset, ..."""
+
+
+def _serialize_now(value: Any, deps: list, typ: Any, transformer: Callable[[str], str] | None) -> Any:
+    """serialize_property (keep_output_values and exclude_resource_refs_from_deps off) for what is already known:
+    the same branches in the same order, without a coroutine per value. Raises _Await for anything else."""
+    if typ:
+        typ = _unwrap_type(typ)
+    if typ is Any:
+        typ = None
+    cls = type(value)
+    if cls in _SCALARS:
+        return value
+    if cls is list or cls is tuple:
+        element_type = pulumi_rpc._get_list_element_type(typ)
+        return [_serialize_now(elem, deps, element_type, transformer) for elem in value]
+    if cls is pulumi.Output:
+        state = value._data
+        if not state.done() or state.cancelled() or state.exception() is not None:
+            raise _Await
+        data = state.result()
+        value_resources = data.resources
+        deps.extend(value_resources)
+        promise_deps: list = []
+        inner = _serialize_now(None if _contains_unknowns(data.value) else data.value, promise_deps, typ, transformer)
+        deps.extend(promise_deps)
+        value_resources.update(promise_deps)
+        if not data.is_known:
+            if data.is_secret and _SECRETS in SETTINGS.monitor_features:
+                return {pulumi_rpc._special_sig_key: pulumi_rpc._special_secret_sig, "value": pulumi_rpc.UNKNOWN}
+            return pulumi_rpc.UNKNOWN
+        if data.is_secret and _SECRETS in SETTINGS.monitor_features:
+            return {pulumi_rpc._special_sig_key: pulumi_rpc._special_secret_sig, "value": inner}
+        return inner
+    if cls is dict:
+        get_type: Callable[[str], Any] = _no_type
+        translate = transformer
+        if typ is not None:
+            case = pulumi_types.reduce_discriminated_union(typ, value, pulumi_types._py_name_for)
+            if case is not None:
+                typ = case
+            if pulumi_types.is_input_type(typ):
+                names = pulumi_types.input_type_py_to_pulumi_names(typ)
+                translate = lambda k: names.get(k) or k  # noqa: E731
+                get_type = pulumi_types.input_type_types(typ).get
+            else:
+                translate = None
+                origin = get_origin(typ)
+                if typ is dict or origin in _DICT_ORIGINS:
+                    args = get_args(typ)
+                    if len(args) == 2 and args[0] is str:
+                        get_type = lambda k: args[1]  # noqa: E731
+        serialized = {}
+        for k in value:
+            key = translate(k) if translate is not None else k
+            serialized[key] = _serialize_now(value[k], deps, get_type(key), transformer)
+        return serialized
+    if pulumi_types.is_input_type(cls) and not _special(value):
+        as_dict = pulumi_types.input_type_to_dict(value)
+        types = pulumi_types.input_type_types(cls)
+        return {k: _serialize_now(v, deps, types.get(k), transformer) for k, v in as_dict.items()}
+    raise _Await
+
+
+def _special(value: Any) -> bool:
+    # What serialize_property tests before it treats a value as an input type.
+    return (
+        isinstance(value, abc.Sequence)
+        or known_types.is_unknown(value)
+        or known_types.is_resource(value)
+        or known_types.is_asset(value)
+        or known_types.is_archive(value)
+        or inspect.isawaitable(value)
+        or known_types.is_output(value)
+    )
+
+
+def _no_type(key: str) -> None:
+    return None
+
+
+_DICT_ORIGINS = (dict, typing.Dict, abc.Mapping, typing.Mapping)  # noqa: UP006 - the SDK compares with these
+_SECRETS = resource_pb2.RESOURCE_MONITOR_FEATURE_SECRETS
+
+
+async def _serialize_properties(
+    inputs: Any,
+    property_deps: dict,
+    resource_obj: Any = None,
+    input_transformer: Callable[[str], str] | None = None,
+    typ: type | None = None,
+    keep_output_values: bool = False,
+    exclude_resource_refs_from_deps: bool = False,
+) -> struct_pb2.Struct:
+    """The SDK's serialize_properties, with each property that is already known serialized at once (_serialize_now),
+    the others by the SDK's serialize_property. Remote components' options go to the SDK's whole."""
+    if keep_output_values or exclude_resource_refs_from_deps or pulumi_settings.excessive_debug_output:
+        return await _sdk_serialize_properties(
+            inputs, property_deps, resource_obj, input_transformer, typ, keep_output_values,
+            exclude_resource_refs_from_deps,
+        )  # fmt: skip
+    get_type: Callable[[str], Any] = _no_type
+    translate = input_transformer
+    if typ is not None:
+        names = pulumi_types.input_type_py_to_pulumi_names(typ)
+        types = pulumi_types.input_type_types(typ)
+        translate = lambda k: names.get(k) or k  # noqa: E731
+        get_type = lambda k: types.get(translate(k))  # noqa: E731
+    struct = struct_pb2.Struct()
+    for k in inputs:
+        v = inputs[k]
+        deps: list = []
+        try:
+            result = _serialize_now(v, deps, get_type(k), input_transformer)
+        except (_Await, ValueError, AssertionError, TypeError):
+            # The SDK's own for this property: it awaits what is pending, and its errors name the property.
+            alone = await _sdk_serialize_properties({k: v}, property_deps, resource_obj, input_transformer, typ)
+            for name, serialized in alone.fields.items():
+                struct.fields[name].CopyFrom(serialized)
+            continue
+        if result is not None:
+            translated_name = translate(k) if translate is not None else k
+            struct[translated_name] = result
+            property_deps[translated_name] = deps
+    return struct
 
 
 class _OutputState(asyncio.Future):
@@ -456,6 +594,7 @@ def run_program(
         pulumi_types.unwrap_type = _unwrap_type
         pulumi_resource.create_urn = _create_urn if _ONE_FUTURE_OUTPUTS else _sdk_create_urn  # see _create_urn
         pulumi.output.contains_unknowns = _contains_unknowns  # offline only: see _contains_unknowns
+        pulumi_rpc.serialize_properties = _serialize_properties if _ONE_FUTURE_OUTPUTS else _sdk_serialize_properties
         pulumi_rpc.transfer_properties = _transfer_properties if _ONE_FUTURE_OUTPUTS else _sdk_transfer_properties
         pulumi.runtime.set_all_config(dict(config), sorted(secret_keys))
         monitor = RecordingMonitor(mocks)
