@@ -273,10 +273,32 @@ def test_a_runs_own_cycles_are_freed_when_it_ends_though_full_collections_are_of
         role = aws.iam.Role("role", assume_role_policy="{}")
         assert isinstance(role.arn, pulumi.Output)  # read: the resource and its Output now refer to each other
         held.append(weakref.ref(role))
+        component = pulumi.ComponentResource("test:index:Component", "component")
+        child = aws.iam.Role("child", assume_role_policy="{}", opts=pulumi.ResourceOptions(parent=component))
+        held.extend([weakref.ref(component), weakref.ref(child)])  # held by the run's settings until it ends
 
     with young_collections_only():  # as the plan command runs
         run_program({}, stack="engine", mocks=EchoMocks(), program=program)
-        assert held[0]() is None
+        assert [ref() for ref in held] == [None, None, None]
+
+
+def test_every_resource_of_the_owner_run_is_freed_when_it_ends(monkeypatch):
+    import weakref
+
+    from tests.conftest import run_owner
+
+    made: list[weakref.ref] = []
+    resource_init = pulumi.Resource.__init__
+
+    def recorded(self, *args, **kwargs):
+        made.append(weakref.ref(self))
+        resource_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(pulumi.Resource, "__init__", recorded)
+    with young_collections_only():  # as the plan command runs
+        run_owner()
+    assert len(made) > 50
+    assert [type(ref()).__name__ for ref in made if ref() is not None] == []
 
 
 @pytest.mark.fresh_plans  # the shipped stacks run under the spy, not from the worker's cached plan

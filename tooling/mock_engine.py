@@ -622,24 +622,26 @@ def run_program(
         loop = _ensure_event_loop()
         loop.set_exception_handler(_quiet_unretrieved)
         loop.set_default_executor(_InlineExecutor())
-        # The run's resources and their outputs refer to each other, so only a full collection frees them, and a
-        # batch of work runs without those (young_collections_only): one now, over this run's objects only (all
-        # older ones frozen meanwhile), so the next stack and the analysis reuse their memory. 1,000 tenants: 8 KiB
-        # less peak memory per tenant for 0.3 s. Where the caller keeps objects frozen (the test session does),
-        # what the run leaves joins them.
-        already_frozen = _FREEZE_KEPT  # (not gc.get_freeze_count(): it walks every frozen object)
-        gc.freeze()
         try:
             with young_collections_only():
                 _sync_await(run_pulumi_func(main))
         except pulumi.RunError as error:
             raise ProgramError(str(error), monitor.registrations) from None
-        finally:
-            gc.collect()
-            if already_frozen:
-                gc.freeze()
-            else:
-                gc.unfreeze()
         return RunResult(stack, monitor.registrations, exports, secret_exports)
 
-    return contextvars.Context().run(run)
+    # The run's resources and their outputs refer to each other, so only a full collection frees them, and a batch
+    # of work runs without those (young_collections_only): one once the run's context is gone (inside it, the run's
+    # settings still hold most resources: at 1,000 tenants that collection freed 23,000 objects, this one 102,000),
+    # over this run's objects only (all older ones frozen meanwhile), so the next stack and the analysis reuse their
+    # memory. 1,000 tenants: 0.3 s, and the plan's peak 229 MiB (244 when collected inside the context). Where the
+    # caller keeps objects frozen (the test session does), what the run leaves joins them.
+    already_frozen = _FREEZE_KEPT  # (not gc.get_freeze_count(): it walks every frozen object)
+    gc.freeze()
+    try:
+        return contextvars.Context().run(run)
+    finally:
+        gc.collect()
+        if already_frozen:
+            gc.freeze()
+        else:
+            gc.unfreeze()
