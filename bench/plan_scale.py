@@ -39,16 +39,20 @@ DISCOVERED_TENANTS = 2  # by the shipped owner config's OU source, besides the l
 assert ROLES_PER_ACCOUNT.maximum is not None
 MOST_TENANTS = ROLES_PER_ACCOUNT.maximum - 2 * SERVICE_ROLES - DISCOVERED_TENANTS
 
-# The measured process: the plan command itself, then its own peak RSS (KiB) as the last stderr line. Linux's
-# VmHWM, not getrusage's ru_maxrss: that one survives exec, so a child forked from this process once it held a large
-# plan reported this process's size instead of its own.
+# The measured process: the plan command itself, as `python -m tooling plan --json --root <folder>` runs it (its exit
+# included: tooling/__main__.py), then its own peak RSS (KiB) as the last stderr line, printed at exit. Linux's VmHWM,
+# not getrusage's ru_maxrss: that one survives exec, so a child forked from this process once it held a large plan
+# reported this process's size instead of its own.
 CHILD = """
-import sys
-from tooling import cli
-status = cli.main(["plan", "--json", "--root", sys.argv[1]])
-with open("/proc/self/status") as status_file:
-    print(next(line.split()[1] for line in status_file if line.startswith("VmHWM:")), file=sys.stderr)
-sys.exit(status)
+import atexit, runpy, sys
+
+def peak():
+    with open("/proc/self/status") as status_file:
+        print(next(line.split()[1] for line in status_file if line.startswith("VmHWM:")), file=sys.stderr)
+
+atexit.register(peak)
+sys.argv = ["tooling", "plan", "--json", "--root", sys.argv[1]]
+runpy.run_module("tooling", run_name="__main__", alter_sys=True)
 """
 
 

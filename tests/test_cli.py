@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -56,6 +57,7 @@ def test_a_finding_exits_1_and_a_clean_run_0_without_tracebacks(tmp_path, capsys
     owner.write_text(owner.read_text().replace("backupRetentionDays: 7", "backupRetentionDays: 1"))
     done = run("plan", "--root", str(root))
     assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
+    assert "\nSummary\n" in done.stdout and done.stdout.endswith("\n")  # whole: flushed before the process ended
     # The same finding through the other command, in-process (an escaping exception would fail the test).
     assert cli.main(["policies", "--root", str(root)]) == 1
 
@@ -73,3 +75,36 @@ def test_a_stale_generated_file_is_a_finding(tmp_path):
     assert cli.main(["schema", "--check", "--root", str(root)]) == 1
     assert cli.main(["schema", "--root", str(root)]) == 0
     assert cli.main(["schema", "--check", "--root", str(root)]) == 0
+
+
+EXITING = """
+import atexit, sys, threading, time
+from tooling.process_exit import exit_now
+atexit.register(lambda: print("atexit ran", file=sys.stderr))
+if sys.argv[1] == "thread":  # a thread still working: the interpreter waits for it, so exit_now must too
+    threading.Thread(target=lambda: (time.sleep(0.2), print("thread done", file=sys.stderr))).start()
+time.sleep(0.1)  # (for the closed-pipe case: the reader goes first)
+sys.stdout.write("x" * 1000)  # still in the buffer
+exit_now(3) if sys.argv[2] == "exit_now" else sys.exit(3)
+"""
+
+
+def run_exiting(case: str, how: str, **kwargs) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # the buffer is what is tested
+    return subprocess.Popen([sys.executable, "-c", EXITING, case, how], cwd=ROOT, env=env, **kwargs)
+
+
+@pytest.mark.parametrize("case", ["alone", "thread"])
+def test_exiting_without_teardown_still_flushes_runs_atexit_and_keeps_the_status(case):
+    child = run_exiting(case, "exit_now", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = child.communicate()
+    assert child.returncode == 3 and out == "x" * 1000
+    assert "atexit ran" in err and ("thread done" in err) == (case == "thread")
+
+
+@pytest.mark.parametrize("how", ["exit_now", "sys.exit"])
+def test_exiting_into_a_closed_pipe_has_cpythons_status_for_a_failed_flush(how):
+    child = run_exiting("alone", how, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert child.stdout is not None
+    child.stdout.close()  # the reader is gone before the flush (as with `| head`)
+    assert child.wait() == 120

@@ -1,9 +1,8 @@
 """`python -m tooling <command>`: see tooling.cli."""
 
-import sys
-
-from tooling.cli import close_event_loop, main
+from tooling.cli import main
+from tooling.process_exit import close_event_loop, exit_now
 
 status = main()
 close_event_loop()
-sys.exit(status)
+exit_now(status)

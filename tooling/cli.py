@@ -17,8 +17,6 @@ date with --check); 2 a usage or input error, reported in one line. A user error
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -161,9 +159,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-
-
-def close_event_loop() -> None:
-    """At process exit only: the mock engine's event loop outlives the runs; closing it keeps shutdown quiet."""
-    with contextlib.suppress(Exception):
-        asyncio.get_event_loop_policy().get_event_loop().close()
