@@ -431,6 +431,70 @@ def test_inputs_serialized_at_once_are_the_sdks_own_serialization(monkeypatch):
     assert counts["left_to_the_sdk"] < counts["properties"] / 50
 
 
+def wire_edge_cases() -> list:
+    from google.protobuf import struct_pb2
+    from pulumi.runtime import rpc as pulumi_rpc
+
+    secret = {pulumi_rpc._special_sig_key: pulumi_rpc._special_secret_sig, "value": "s"}
+    asset = {pulumi_rpc._special_sig_key: pulumi_rpc._special_asset_sig, "text": "print(1)"}
+    plain = {
+        "text": "a",
+        "number": 3600.0,
+        "flag": False,
+        "none": None,
+        "unknown": pulumi_rpc.UNKNOWN,
+        "map": {"secret": secret, "none": None, "nested": {"list": [1, None, secret]}},
+        "list": [None, "x", {"a": None}, [secret]],
+        "empty": {},
+        "nothing": [],
+        "asset": asset,
+        "__internal": "kept unless asked",
+    }
+    cases = []
+    for document in (plain, secret, asset, {}):
+        struct = struct_pb2.Struct()
+        struct.update(document)
+        cases.append(struct)
+    unset = struct_pb2.Struct()
+    unset.fields["unset"].Clear()  # a Value with no kind
+    return [*cases, unset]
+
+
+def test_outputs_read_straight_from_the_wire_are_the_sdks_own_deserialization(monkeypatch):
+    from tests.conftest import run_owner
+
+    def canonical(value):  # Unknown and assets have no equality; key order is compared too
+        if isinstance(value, dict):
+            return [(k, canonical(v)) for k, v in value.items()]
+        if isinstance(value, list):
+            return [canonical(v) for v in value]
+        if isinstance(value, pulumi.output.Unknown | pulumi.Asset):
+            return (type(value).__name__, sorted(vars(value).items()))
+        return (type(value).__name__, value)
+
+    def outcome(deserialize, struct, *flags):
+        try:
+            return canonical(deserialize(struct, *flags))
+        except Exception as error:
+            return f"raises {type(error).__name__}: {error}"
+
+    lean, sdk = mock_engine._deserialize_properties, mock_engine._sdk_deserialize_properties
+    for struct in wire_edge_cases():
+        for flags in [(), (True, True), (False, False)]:  # keep_unknowns, keep_internal
+            assert outcome(lean, struct, *flags) == outcome(sdk, struct, *flags)
+    assert "raises ValueError: Value not set" in outcome(lean, wire_edge_cases()[-1])
+
+    compared: list[bool] = []
+
+    def both(struct, *flags):
+        compared.append(outcome(lean, struct, *flags) == outcome(sdk, struct, *flags))
+        return lean(struct, *flags)
+
+    monkeypatch.setattr(mock_engine, "_deserialize_properties", both)
+    run_owner()  # every answer for the default owner config
+    assert len(compared) > 50 and all(compared)
+
+
 def test_an_input_the_sdk_refuses_fails_with_the_sdks_own_message(monkeypatch):
     def refused() -> None:
         aws.iam.Role("bad", assume_role_policy="{}", tags={"x": {1, 2}})  # a set: no wire form

@@ -241,6 +241,57 @@ async def _serialize_properties(
     return struct
 
 
+# --- output deserialization -------------------------------------------------------------------------------------
+
+_sdk_deserialize_properties = pulumi_rpc.deserialize_properties
+
+
+def _deserialize_value(value: struct_pb2.Value, keep_unknowns: bool | None, keep_internal: bool | None) -> Any:
+    """deserialize_property of one wire Value, read straight from it: the SDK reads each through the Struct's
+    Python accessors first (a list of every key and value of every Struct), then walks the result."""
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        text = value.string_value
+        return (
+            pulumi_rpc.deserialize_property(text, keep_unknowns, keep_internal) if text == pulumi_rpc.UNKNOWN else text
+        )
+    if kind == "number_value":
+        return value.number_value
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "null_value":
+        return None
+    if kind == "struct_value":
+        props = _deserialize_properties(value.struct_value, keep_unknowns, keep_internal)
+        if isinstance(props, dict) and any(pulumi_rpc.is_rpc_secret(v) for v in props.values()):
+            return pulumi_rpc.wrap_rpc_secret({k: pulumi_rpc.unwrap_rpc_secret(v) for k, v in props.items()})
+        return props
+    if kind == "list_value":
+        values = [_deserialize_value(item, keep_unknowns, keep_internal) for item in value.list_value.values]
+        if any(pulumi_rpc.is_rpc_secret(v) for v in values):
+            return pulumi_rpc.wrap_rpc_secret([pulumi_rpc.unwrap_rpc_secret(v) for v in values])
+        return values
+    raise ValueError("Value not set")  # as the Struct's accessor raises
+
+
+def _deserialize_properties(
+    props_struct: struct_pb2.Struct, keep_unknowns: bool | None = None, keep_internal: bool | None = True
+) -> Any:
+    """The SDK's deserialize_properties, each Value read once (_deserialize_value). A special object (secret, asset,
+    archive, resource reference, output value) goes to the SDK's own."""
+    fields = props_struct.fields
+    if pulumi_rpc._special_sig_key in fields:
+        return _sdk_deserialize_properties(props_struct, keep_unknowns, keep_internal)
+    output = {}
+    for key, value in fields.items():
+        if keep_internal is False and key.startswith("__") and key != "__provider":
+            continue
+        deserialized = _deserialize_value(value, keep_unknowns, keep_internal)
+        if deserialized is not None:
+            output[key] = deserialized
+    return output
+
+
 class _OutputState(asyncio.Future):
     """One output property's state (_OutputData), and the SDK's resolver for it: called once with the engine's
     answer, as the SDK calls the resolvers it gets from transfer_properties."""
@@ -595,6 +646,7 @@ def run_program(
         pulumi_resource.create_urn = _create_urn if _ONE_FUTURE_OUTPUTS else _sdk_create_urn  # see _create_urn
         pulumi.output.contains_unknowns = _contains_unknowns  # offline only: see _contains_unknowns
         pulumi_rpc.serialize_properties = _serialize_properties if _ONE_FUTURE_OUTPUTS else _sdk_serialize_properties
+        pulumi_rpc.deserialize_properties = _deserialize_properties  # offline only: see there
         pulumi_rpc.transfer_properties = _transfer_properties if _ONE_FUTURE_OUTPUTS else _sdk_transfer_properties
         pulumi.runtime.set_all_config(dict(config), sorted(secret_keys))
         monitor = RecordingMonitor(mocks)
