@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import gc
 import threading
@@ -493,6 +494,73 @@ def test_outputs_read_straight_from_the_wire_are_the_sdks_own_deserialization(mo
     monkeypatch.setattr(mock_engine, "_deserialize_properties", both)
     run_owner()  # every answer for the default owner config
     assert len(compared) > 50 and all(compared)
+
+
+def output_data(output: pulumi.Output) -> tuple:
+    """An Output's resolved state, comparable: containers by type and content (their identity to the input apart)."""
+    data = output._data.result()
+
+    def canonical(value):
+        if isinstance(value, dict | list | tuple):
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            return (type(value).__name__, [(k, canonical(v)) for k, v in items])
+        if isinstance(value, pulumi.Resource):
+            return ("resource", id(value))
+        if hasattr(value, "__dict__"):  # an input type: rebuilt, so compared by content
+            return (type(value).__name__, canonical(vars(value)))
+        return (type(value).__name__, repr(value))
+
+    return canonical(data.value), data.is_known, data.is_secret, sorted(id(r) for r in data.resources)
+
+
+def test_outputs_made_at_once_from_inputs_are_the_sdks_own(monkeypatch):
+    from tests.conftest import run_owner
+
+    pairs: list[tuple[object, pulumi.Output, pulumi.Output]] = []
+    lean, sdk = mock_engine._from_input, mock_engine._sdk_from_input
+
+    def both(val):
+        made = lean(val)
+        pairs.append((val, made, sdk(val)))
+        return made
+
+    def edge_cases() -> None:
+        role = aws.iam.Role("role", assume_role_policy="{}")
+        empty: dict = {}
+        not_known = asyncio.Future()
+        not_known.set_result(mock_engine._OutputData(resources=set(), value="x", is_known=False, is_secret=False))
+        for value in [
+            "text",
+            3,
+            1.5,
+            True,
+            None,
+            empty,
+            [],
+            (),
+            {"a": [1, ("x", None)], "b": {"c": empty}},  # a plain tree, with a tuple
+            pulumi.Output.secret({"k": ["v"]}),  # resolved, known, secret
+            role.arn,  # a resource's output: its resources
+            role.arn.apply(lambda arn: {"arn": arn, "list": [arn]}),
+            pulumi.Output.from_input(pulumi.output.UNKNOWN),  # not known
+            mock_engine._output_on(not_known),  # not known, with a value (as in a preview)
+            {"nested": role.arn},  # an Output inside: the SDK's
+            aws.iam.RoleInlinePolicyArgs(name="p", policy="{}"),  # an input type: the SDK's
+            [role],  # an object of another kind: the SDK's
+        ]:
+            pulumi.Output.from_input(value)
+            pulumi.Output.all(value, "x")  # as Output.all calls it for each argument
+
+    monkeypatch.setattr(mock_engine, "_from_input", both)
+    run_program({}, stack="engine", mocks=EchoMocks(), program=edge_cases)
+    run_owner()  # every call of the default owner config
+    assert len(pairs) > 300
+    different = [repr(val)[:80] for val, made, expected in pairs if output_data(made) != output_data(expected)]
+    assert different == []
+    # Containers are new, as the SDK's are (empty ones are the same object in both).
+    for val, made, expected in pairs:
+        if isinstance(val, dict | list | tuple):
+            assert (made._data.result().value is val) == (expected._data.result().value is val)
 
 
 def test_an_input_the_sdk_refuses_fails_with_the_sdks_own_message(monkeypatch):

@@ -292,6 +292,53 @@ def _deserialize_properties(
     return output
 
 
+# --- Output.from_input ------------------------------------------------------------------------------------------
+
+_sdk_from_input = pulumi.Output.from_input
+
+
+def _plain_copy(value: Any) -> Any:
+    """The value Output.from_input gives a tree of plain data (maps with string keys, lists, tuples, scalars): the same
+    tree in new containers (empty ones as they are). Raises _Await for anything else in it (an Output, an awaitable,
+    an input type, an unknown, any other object)."""
+    cls = type(value)
+    if cls in _SCALARS:
+        return value
+    if cls is dict:
+        if value and not all(type(key) is str for key in value):  # the SDK passes them as keywords
+            raise _Await
+        return {key: _plain_copy(item) for key, item in value.items()} if value else value
+    if cls is list:
+        return [_plain_copy(item) for item in value] if value else value
+    if cls is tuple:
+        return tuple(_plain_copy(item) for item in value) if value else value
+    raise _Await
+
+
+def _from_input(val: Any) -> pulumi.Output:
+    """The SDK's Output.from_input, answered at once for plain data and for a resolved, known Output of plain data.
+    The SDK makes an Output for every element of such a tree (and for a resolved Output, first an apply), each
+    resolved on a later turn of the loop; the result is the same: the data copied, known, the Output's resources and
+    secrecy kept. Anything else goes to the SDK's."""
+    data: Any = None
+    if type(val) is pulumi.Output:
+        state = val._data
+        if not state.done() or state.cancelled() or state.exception() is not None:
+            return _sdk_from_input(val)
+        data = state.result()
+        if not data.is_known:
+            return _sdk_from_input(val)
+    try:
+        value = _plain_copy(val if data is None else data.value)
+    except _Await:
+        return _sdk_from_input(val)
+    resources = set() if data is None else set(data.resources)
+    is_secret = False if data is None else data.is_secret
+    state = asyncio.Future()
+    state.set_result(_OutputData(resources=resources, value=value, is_known=True, is_secret=is_secret))
+    return _output_on(state)
+
+
 class _OutputState(asyncio.Future):
     """One output property's state (_OutputData), and the SDK's resolver for it: called once with the engine's
     answer, as the SDK calls the resolvers it gets from transfer_properties."""
@@ -647,6 +694,8 @@ def run_program(
         pulumi.output.contains_unknowns = _contains_unknowns  # offline only: see _contains_unknowns
         pulumi_rpc.serialize_properties = _serialize_properties if _ONE_FUTURE_OUTPUTS else _sdk_serialize_properties
         pulumi_rpc.deserialize_properties = _deserialize_properties  # offline only: see there
+        if _ONE_FUTURE_OUTPUTS:  # offline only: see _from_input
+            pulumi.Output.from_input = staticmethod(_from_input)  # type: ignore[method-assign]
         pulumi_rpc.transfer_properties = _transfer_properties if _ONE_FUTURE_OUTPUTS else _sdk_transfer_properties
         pulumi.runtime.set_all_config(dict(config), sorted(secret_keys))
         monitor = RecordingMonitor(mocks)
