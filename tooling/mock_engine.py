@@ -209,7 +209,7 @@ async def _serialize_properties(
     exclude_resource_refs_from_deps: bool = False,
 ) -> struct_pb2.Struct:
     """The SDK's serialize_properties, with each property that is already known serialized at once (_serialize_now),
-    the others by the SDK's serialize_property. Remote components' options go to the SDK's whole."""
+    each other one by the SDK's serialize_properties alone. Remote components' options go to the SDK's whole."""
     if keep_output_values or exclude_resource_refs_from_deps or pulumi_settings.excessive_debug_output:
         return await _sdk_serialize_properties(
             inputs, property_deps, resource_obj, input_transformer, typ, keep_output_values,
