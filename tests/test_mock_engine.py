@@ -541,7 +541,7 @@ def test_outputs_made_at_once_from_inputs_are_the_sdks_own(monkeypatch):
             {"a": [1, ("x", None)], "b": {"c": empty}},  # a plain tree, with a tuple
             pulumi.Output.secret({"k": ["v"]}),  # resolved, known, secret
             role.arn,  # a resource's output: its resources
-            role.arn.apply(lambda arn: {"arn": arn, "list": [arn]}),
+            pulumi.Output.all(arn=role.arn, list=pulumi.Output.all(role.arn)),  # an Output of a map and a list
             pulumi.Output.from_input(pulumi.output.UNKNOWN),  # not known
             mock_engine._output_on(not_known),  # not known, with a value (as in a preview)
             {"nested": role.arn},  # an Output inside: the SDK's
