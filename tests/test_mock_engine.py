@@ -432,6 +432,19 @@ def test_inputs_serialized_at_once_are_the_sdks_own_serialization(monkeypatch):
     assert counts["left_to_the_sdk"] < counts["properties"] / 50
 
 
+def comparable(value: object) -> object:
+    """A value as these tests compare it: containers by type, key order and content; a resource by identity; any other
+    object (an unknown, an asset, an input type: none has an equality of its own) by type and attributes."""
+    if isinstance(value, dict | list | tuple):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        return (type(value).__name__, [(k, comparable(v)) for k, v in items])
+    if isinstance(value, pulumi.Resource):
+        return ("resource", id(value))
+    if hasattr(value, "__dict__"):
+        return (type(value).__name__, comparable(vars(value)))
+    return (type(value).__name__, repr(value))
+
+
 def wire_edge_cases() -> list:
     from google.protobuf import struct_pb2
     from pulumi.runtime import rpc as pulumi_rpc
@@ -464,18 +477,9 @@ def wire_edge_cases() -> list:
 def test_outputs_read_straight_from_the_wire_are_the_sdks_own_deserialization(monkeypatch):
     from tests.conftest import run_owner
 
-    def canonical(value):  # Unknown and assets have no equality; key order is compared too
-        if isinstance(value, dict):
-            return [(k, canonical(v)) for k, v in value.items()]
-        if isinstance(value, list):
-            return [canonical(v) for v in value]
-        if isinstance(value, pulumi.output.Unknown | pulumi.Asset):
-            return (type(value).__name__, sorted(vars(value).items()))
-        return (type(value).__name__, value)
-
     def outcome(deserialize, struct, *flags):
         try:
-            return canonical(deserialize(struct, *flags))
+            return comparable(deserialize(struct, *flags))
         except Exception as error:
             return f"raises {type(error).__name__}: {error}"
 
@@ -497,20 +501,9 @@ def test_outputs_read_straight_from_the_wire_are_the_sdks_own_deserialization(mo
 
 
 def output_data(output: pulumi.Output) -> tuple:
-    """An Output's resolved state, comparable: containers by type and content (their identity to the input apart)."""
+    """An Output's resolved state, comparable (its containers' identity to the input apart)."""
     data = output._data.result()
-
-    def canonical(value):
-        if isinstance(value, dict | list | tuple):
-            items = value.items() if isinstance(value, dict) else enumerate(value)
-            return (type(value).__name__, [(k, canonical(v)) for k, v in items])
-        if isinstance(value, pulumi.Resource):
-            return ("resource", id(value))
-        if hasattr(value, "__dict__"):  # an input type: rebuilt, so compared by content
-            return (type(value).__name__, canonical(vars(value)))
-        return (type(value).__name__, repr(value))
-
-    return canonical(data.value), data.is_known, data.is_secret, sorted(id(r) for r in data.resources)
+    return comparable(data.value), data.is_known, data.is_secret, sorted(id(r) for r in data.resources)
 
 
 def test_outputs_made_at_once_from_inputs_are_the_sdks_own(monkeypatch):

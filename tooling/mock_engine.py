@@ -62,8 +62,13 @@ def _create_urn(
     else:
         stack = pulumi.get_stack() if stack is None else stack
         prefix = "urn:pulumi:" + stack + "::" + (pulumi.get_project() if project is None else project) + "::"
+    return _known_output(prefix + type_ + "::" + name, set(), is_secret=False)
+
+
+def _known_output(value: Any, resources: set, *, is_secret: bool) -> pulumi.Output:
+    """An Output already resolved and known, untracked (_output_on)."""
     state: asyncio.Future = asyncio.Future()
-    state.set_result(_OutputData(resources=set(), value=prefix + type_ + "::" + name, is_known=True, is_secret=False))
+    state.set_result(_OutputData(resources=resources, value=value, is_known=True, is_secret=is_secret))
     return _output_on(state)
 
 
@@ -114,7 +119,8 @@ _sdk_serialize_properties = pulumi_rpc.serialize_properties
 
 
 class _Await(Exception):
-    """A value the synchronous serializer leaves to the SDK's: an Output not yet resolved, a resource, an asset, ..."""
+    """A value the at-once paths (_serialize_now, _plain_copy) leave to the SDK's own: an Output not yet resolved, a
+    resource, an asset, ..."""
 
 
 def _serialize_now(value: Any, deps: list, typ: Any, transformer: Callable[[str], str] | None) -> Any:
@@ -332,11 +338,9 @@ def _from_input(val: Any) -> pulumi.Output:
         value = _plain_copy(val if data is None else data.value)
     except _Await:
         return _sdk_from_input(val)
-    resources = set() if data is None else set(data.resources)
-    is_secret = False if data is None else data.is_secret
-    state = asyncio.Future()
-    state.set_result(_OutputData(resources=resources, value=value, is_known=True, is_secret=is_secret))
-    return _output_on(state)
+    if data is None:
+        return _known_output(value, set(), is_secret=False)
+    return _known_output(value, set(data.resources), is_secret=data.is_secret)
 
 
 class _OutputState(asyncio.Future):
