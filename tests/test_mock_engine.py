@@ -302,6 +302,34 @@ def test_every_resource_of_the_owner_run_is_freed_when_it_ends(monkeypatch):
     assert [type(ref()).__name__ for ref in made if ref() is not None] == []
 
 
+def test_the_event_loop_made_for_a_run_keeps_nothing_of_it(monkeypatch):
+    """The loop's self-pipe reader keeps the context the loop was made in: made inside a run, it kept that run's
+    monitor, and with it every resource's mock state, for the life of the process."""
+    import weakref
+
+    monitors: list[weakref.ref] = []
+    monitor_init = mock_engine.RecordingMonitor.__init__
+
+    def recorded(self, *args, **kwargs):
+        monitors.append(weakref.ref(self))
+        monitor_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(mock_engine.RecordingMonitor, "__init__", recorded)
+    policy = asyncio.get_event_loop_policy()
+    previous = policy.get_event_loop()
+    asyncio.set_event_loop_policy(None)  # a fresh process's: the first use of the loop makes it
+    try:
+        with young_collections_only():  # as the plan command runs: one run, then the next
+            run_program({}, stack="engine", mocks=EchoMocks(), program=roles_program(3))
+            run_program({}, stack="engine", mocks=EchoMocks(), program=roles_program(1))
+        assert asyncio.get_event_loop() is not previous
+        # The first run's monitor is gone (the SDK's settings keep the latest run's until the next one).
+        assert len(monitors) == 2 and monitors[0]() is None
+    finally:
+        asyncio.get_event_loop().close()
+        asyncio.set_event_loop_policy(policy)
+
+
 @pytest.mark.fresh_plans  # the shipped stacks run under the spy, not from the worker's cached plan
 def test_an_answer_copied_in_part_from_the_request_is_the_sdks_whole_serialization(monkeypatch):
     from pulumi.runtime import rpc as pulumi_rpc
