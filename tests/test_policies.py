@@ -28,6 +28,7 @@ from pulumi_policy import EnforcementLevel
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from policies.rules import PACK_NAME, POLICIES
+from policies.rules.common import LOW, ResourceRule
 from policies.rules.tags import TAGGABLE
 from tests.policy_fixtures import repo_checks
 from tooling import policy_evaluation as evaluation
@@ -1229,6 +1230,38 @@ def test_an_unknown_value_is_reported_as_the_analyzer_does_advisory_and_not_run(
         f"can't run policy 'lattice-service-network-iam-auth' from policy pack '{PACK_NAME}@v{PACK_VERSION}' "
         "during preview: string value at .authType can't be known during preview"
     )
+
+
+def test_resources_fed_one_at_a_time_get_the_verdicts_of_the_whole_list(owner_repo_run):
+    """The plan runs the pack on each resource as the program declares it (tooling.policy_evaluation.Evaluation)."""
+    broken = copy.deepcopy(owner_repo_run)
+    network = next(r for r in broken if r.type == SN)
+    network.inputs["authType"] = "NONE"
+    for resources in (owner_repo_run, broken):
+        fed = evaluation.Evaluation()
+        for resource in resources:
+            fed.add(resource)
+        assert fed.finish(resources) == evaluate(resources)
+    assert any(v.policy == "lattice-service-network-iam-auth" for v in evaluate(broken))
+
+
+def test_a_policy_that_fails_stops_the_evaluation_and_finish_says_where():
+    looked_at: list[str] = []
+
+    def rule(name: str, check) -> ResourceRule:
+        return ResourceRule(name, name, types=[SN], check=check, level=EnforcementLevel.MANDATORY, severity=LOW)
+
+    def broken(args, config, report) -> None:
+        raise KeyError("a bug in the policy")
+
+    spy = rule("spy", lambda args, config, report: looked_at.append(args.urn))
+    first, second = res(SN, "first", {"name": "a", "authType": "AWS_IAM"}), res(SN, "second", {"name": "b"})
+    fed = evaluation.Evaluation(policies=[spy, rule("broken-rule", broken)])
+    fed.add(first)
+    fed.add(second)  # after a failure: not analysed, as the analyzer stops at the first
+    with pytest.raises(evaluation.PolicyFailure, match=f"policy broken-rule failed on {re.escape(first.urn)}"):
+        fed.finish([first, second])
+    assert looked_at == [first.urn]
 
 
 def test_stack_policies_link_by_dependency_when_values_are_unknown():

@@ -246,6 +246,89 @@ def _cant_run(policy: Policy, error: UnknownValueError) -> str:
     return f"can't run policy '{policy.name}' from policy pack '{PACK_NAME}@v{PACK_VERSION}' during preview: {error.message}"
 
 
+class Evaluation:
+    """The pack over one stack's resources, fed one at a time as they are declared (`add`), then the stack policies
+    (`finish`): what `evaluate` reports. A policy that fails on a resource is raised by `finish`, as PolicyFailure;
+    the resources after it are not analysed, as the analyzer stops at the first failure.
+
+    `config` is policy-pack config as `--policy-pack-config` takes it (see normalize_config); a bad one raises
+    PolicyConfigError here, before any resource is analysed."""
+
+    def __init__(self, config: Mapping[str, Any] | None = None, policies: Sequence[Policy] = POLICIES) -> None:
+        self._levels, self._settings = normalize_config(config, policies)
+        self._policies = policies
+        self._resource_policies: list[ResourceValidationPolicy] = [
+            p
+            for p in policies
+            if isinstance(p, ResourceValidationPolicy) and self._levels[p.name] != EnforcementLevel.DISABLED
+        ]
+        self._by_type: dict[str, list[ResourceValidationPolicy]] = {}
+        self._found: list[Violation] = []
+        self._failure: PolicyFailure | None = None
+
+    def _level_of(self, policy: Policy) -> str:
+        level = self._levels[policy.name]
+        return "mandatory" if level == EnforcementLevel.REMEDIATE else level.value  # as the analyzer downgrades
+
+    def add(self, resource: Resource) -> None:
+        """The resource policies, for one resource. Read resources (`pulumi:pulumi:StackReference`, `get` calls) are
+        not analysed one by one, as the engine doesn't; stack policies see them."""
+        if self._failure is not None or getattr(resource, "is_read", False):
+            return
+        # Deserialized once per resource, as the analyzer does for all the pack's policies in one Analyze call.
+        prepared = (properties(resource.inputs), options(resource))
+        if resource.type not in self._by_type:
+            self._by_type[resource.type] = [p for p in self._resource_policies if _may_inspect(p, resource.type)]
+        found = self._found
+        for policy in self._by_type[resource.type]:
+            args = resource_args(resource, self._settings.get(policy.name), prepared)
+            level = self._level_of(policy)
+
+            def report(message: str, urn: str | None = None, policy=policy, level=level) -> None:
+                found.append(Violation(policy.name, level, resource.urn, message))
+
+            try:
+                _run(policy, args, report)
+            except UnknownValueError as error:
+                found.append(Violation(policy.name, "advisory", resource.urn, _cant_run(policy, error)))
+            except NotApplicable:
+                pass
+            except Exception as error:
+                self._failure = PolicyFailure(f"policy {policy.name} failed on {resource.urn}: {error!r}")
+                self._failure.__cause__ = error
+                return
+
+    def finish(self, resources: Iterable[Resource]) -> list[Violation]:
+        """The stack policies over every resource of the stack (as AnalyzeStack), after those `add` was given; every
+        violation found, in order. Raises PolicyFailure when a policy itself failed."""
+        if self._failure is not None:
+            raise self._failure
+        stack_resources: list[PolicyResource] | None = None
+        stack_policies = [
+            p
+            for p in self._policies
+            if isinstance(p, StackValidationPolicy) and self._levels[p.name] != EnforcementLevel.DISABLED
+        ]
+        found = self._found
+        for stack_policy in stack_policies:
+            # The resources are built once for every stack policy (as AnalyzeStack does), each with its own config.
+            stack_resources = stack_resources or stack_args(resources).resources
+            stack_arguments = StackValidationArgs(stack_resources, self._settings.get(stack_policy.name), {})
+
+            def report_stack(message: str, urn: str | None = None, policy: Policy = stack_policy) -> None:
+                found.append(Violation(policy.name, self._level_of(policy), urn or "", message))
+
+            try:
+                _run(stack_policy, stack_arguments, report_stack)
+            except UnknownValueError as error:
+                found.append(Violation(stack_policy.name, "advisory", "", _cant_run(stack_policy, error)))
+            except NotApplicable:
+                pass
+            except Exception as error:
+                raise PolicyFailure(f"stack policy {stack_policy.name} failed: {error!r}") from error
+        return found
+
+
 def evaluate(
     registrations: Iterable[Resource],
     config: Mapping[str, Any] | None = None,
@@ -258,60 +341,10 @@ def evaluate(
     stack policies see them. Raises PolicyConfigError for bad config and PolicyFailure when a policy itself fails.
     """
     resources = list(registrations)
-    levels, settings = normalize_config(config, policies)
-    found: list[Violation] = []
-
-    def level_of(policy: Policy) -> str:
-        level = levels[policy.name]
-        return "mandatory" if level == EnforcementLevel.REMEDIATE else level.value  # as the analyzer downgrades
-
-    resource_policies: list[ResourceValidationPolicy] = [
-        p for p in policies if isinstance(p, ResourceValidationPolicy) and levels[p.name] != EnforcementLevel.DISABLED
-    ]
-    by_type: dict[str, list[ResourceValidationPolicy]] = {}
+    evaluation = Evaluation(config, policies)
     for resource in resources:
-        if getattr(resource, "is_read", False):
-            continue
-        # Deserialized once per resource, as the analyzer does for all the pack's policies in one Analyze call.
-        prepared = (properties(resource.inputs), options(resource))
-        if resource.type not in by_type:
-            by_type[resource.type] = [p for p in resource_policies if _may_inspect(p, resource.type)]
-        for policy in by_type[resource.type]:
-            args = resource_args(resource, settings.get(policy.name), prepared)
-
-            def report(message: str, urn: str | None = None, policy=policy, resource=resource) -> None:
-                found.append(Violation(policy.name, level_of(policy), resource.urn, message))
-
-            try:
-                _run(policy, args, report)
-            except UnknownValueError as error:
-                found.append(Violation(policy.name, "advisory", resource.urn, _cant_run(policy, error)))
-            except NotApplicable:
-                pass
-            except Exception as error:
-                raise PolicyFailure(f"policy {policy.name} failed on {resource.urn}: {error!r}") from error
-
-    stack_resources: list[PolicyResource] | None = None
-    stack_policies = [
-        p for p in policies if isinstance(p, StackValidationPolicy) and levels[p.name] != EnforcementLevel.DISABLED
-    ]
-    for stack_policy in stack_policies:
-        # The resources are built once for every stack policy (as AnalyzeStack does), each with its own config.
-        stack_resources = stack_resources or stack_args(resources).resources
-        stack_arguments = StackValidationArgs(stack_resources, settings.get(stack_policy.name), {})
-
-        def report_stack(message: str, urn: str | None = None, policy: Policy = stack_policy) -> None:
-            found.append(Violation(policy.name, level_of(policy), urn or "", message))
-
-        try:
-            _run(stack_policy, stack_arguments, report_stack)
-        except UnknownValueError as error:
-            found.append(Violation(stack_policy.name, "advisory", "", _cant_run(stack_policy, error)))
-        except NotApplicable:
-            pass
-        except Exception as error:
-            raise PolicyFailure(f"stack policy {stack_policy.name} failed: {error!r}") from error
-    return found
+        evaluation.add(resource)
+    return evaluation.finish(resources)
 
 
 def mandatory(violations: Iterable[Violation]) -> list[Violation]:
