@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -15,7 +15,7 @@ import pytest
 from tooling import plan
 from tooling.aws_standin import OfflineAws, SubnetFact
 from tooling.mock_engine import keep_frozen, run_program
-from tooling.records import RunResult
+from tooling.records import Registration, RunResult
 from tooling.stackfiles import StackFile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,12 +104,18 @@ _PLANNED: dict[str, plan.StackPlan] = {}
 _fresh_plans = False
 
 
-def _plan_stack_once(stack_file: StackFile, owners: dict[str, plan.StackPlan]) -> plan.StackPlan:
+def _plan_stack_once(
+    stack_file: StackFile,
+    owners: dict[str, plan.StackPlan],
+    on_registration: Callable[[Registration], None] | None = None,
+    in_child: bool = False,
+) -> plan.StackPlan:
     """plan.plan_stack, run once per worker for each stack file and the exports of the stacks it may read (all its
-    result depends on); each caller gets its own copy, as a run would give it. Tests marked `fresh_plans` run it,
-    and so must a test of what the program logs (its warnings are logged by the first run only)."""
+    result depends on); each caller gets its own copy, as a run would give it, and its registrations handed to
+    `on_registration`. Tests marked `fresh_plans` run it (in a child where asked), and so must a test of what the
+    program logs (its warnings are logged by the first run only)."""
     if _fresh_plans:
-        return _plan_stack(stack_file, owners)
+        return _plan_stack(stack_file, owners, on_registration, in_child)
     read = {name: [owner.error, owner.result.exports if owner.result else None] for name, owner in owners.items()}
     key = json.dumps(
         [stack_file.name, stack_file.kind, stack_file.config, sorted(stack_file.secret), read],
@@ -118,7 +124,10 @@ def _plan_stack_once(stack_file: StackFile, owners: dict[str, plan.StackPlan]) -
     )
     if key not in _PLANNED:
         _PLANNED[key] = _plan_stack(stack_file, owners)
-    return copy.deepcopy(_PLANNED[key])
+    planned = copy.deepcopy(_PLANNED[key])
+    for registration in planned.result.registrations if planned.result and on_registration else ():
+        on_registration(registration)
+    return planned
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -18,6 +18,7 @@ from tooling import mock_engine
 from tooling.mock_engine import run_program, young_collections_only
 from tooling.policy_evaluation import _may_inspect, evaluate
 from tooling.records import RunResult
+from tooling.second_core import Lane
 
 
 class EchoMocks(pulumi_mocks.Mocks):
@@ -357,7 +358,7 @@ def test_an_answer_copied_in_part_from_the_request_is_the_sdks_whole_serializati
 
     monkeypatch.setattr(mock_engine, "_answer", both)
     run_program({}, stack="engine", mocks=EchoMocks(), program=edge_cases)
-    plans = plan.plan_all(plan.ROOT)  # every resource of the shipped stacks
+    plans = plan.plan_all(plan.ROOT, lane=Lane(fork=False))  # every resource of the shipped stacks, run here
     assert all(p.error is None for p in plans)
     assert len(compared) > 300
     assert [what for what, same in compared if not same] == []
@@ -452,7 +453,7 @@ def test_inputs_serialized_at_once_are_the_sdks_own_serialization(monkeypatch):
     monkeypatch.setattr(mock_engine, "_serialize_properties", both)
     edges = run_program({}, stack="engine", mocks=EchoMocks(), program=serialization_edge_cases)
     assert len(edges.registrations) == 5
-    plans = plan.plan_all(plan.ROOT)  # every resource of the shipped stacks
+    plans = plan.plan_all(plan.ROOT, lane=Lane(fork=False))  # every resource of the shipped stacks, run here
     assert all(p.error is None for p in plans)
     assert len(compared) > 300
     assert [what for what, same in compared if not same] == []

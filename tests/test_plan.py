@@ -10,8 +10,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from bench.plan_scale import write_project
 from tenancy.contract import CONTRACT_VERSION
-from tooling import access, cli, diagram, estimate, plan, stackfiles
+from tooling import access, cli, diagram, estimate, mock_engine, plan, stackfiles
+from tooling.second_core import Lane, can_fork
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -285,3 +287,22 @@ def test_the_diagram_shows_both_regions_and_the_replication(plans):
     text = diagram.mermaid(plans)
     assert '["eu-west-1"]' in text and '["eu-central-1"]' in text
     assert "owner_dr_database_RDS_instance -.->|replicates| owner_database_RDS_instance" in text
+
+
+@pytest.mark.fresh_plans
+@pytest.mark.skipif(not can_fork(), reason="no fork here: every plan runs in this process")
+def test_the_plan_on_two_cores_is_the_plan_on_one_byte_for_byte(tmp_path, monkeypatch):
+    write_project(tmp_path, 60)  # past PAIRWISE_LIMIT: tenants checked against their neighbours
+    monitors: list[str] = []
+    monitor_init = mock_engine.RecordingMonitor.__init__
+
+    def counted(self, *args, **kwargs):
+        monitors.append("here")
+        monitor_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(mock_engine.RecordingMonitor, "__init__", counted)
+    on_two = plan.as_json(plan.plan_all(tmp_path))  # every shipped stack, the owner's with 60 tenants
+    assert len(monitors) == 2  # the owner and recovery programs ran in children, the two tenant stacks here
+    assert on_two == plan.as_json(plan.plan_all(tmp_path, lane=Lane(fork=False)))
+    assert len(monitors) == 2 + 4
+    assert '"tenant-0059"' in on_two and '"owner-dr"' in on_two

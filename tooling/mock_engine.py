@@ -556,32 +556,43 @@ def _wire_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
     return {key: _wire_value(fields[key]) for key in fields}
 
 
-class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """The mock monitor, also keeping each registration request as the real engine would get it."""
+def registration_of(request: Any, urn: str, is_read: bool) -> Registration:
+    """One registration as the engine received it, from the monitor's RegisterResource or ReadResource request."""
+    return Registration(
+        urn=urn,
+        type=request.type,
+        name=request.name,
+        parent=request.parent,
+        custom=True if is_read else bool(request.custom),
+        inputs=_wire_struct(request.properties if is_read else request.object),
+        dependencies=sorted(request.dependencies),
+        property_dependencies={} if is_read else {
+            k: sorted(v.urns) for k, v in sorted(request.propertyDependencies.items())
+        },
+        protect=False if is_read else bool(request.protect),
+        is_read=is_read,
+        delete_before_replace=False if is_read else bool(request.deleteBeforeReplace),
+    )  # fmt: skip
 
-    def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
+
+# Where a monitor hands each request it records: (request, urn, is_read).
+Forward = Callable[[Any, str, bool], None]
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The mock monitor, also keeping each registration request as the real engine would get it, or handing each
+    request to `forward` instead (a run in a child process: tooling.program_child)."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks, forward: Forward | None = None) -> None:
         super().__init__(mocks)
         self.registrations: list[Registration] = []
+        self._forward = forward
 
     def _record(self, request, urn: str, is_read: bool) -> None:
-        inputs = _wire_struct(request.properties if is_read else request.object)
-        self.registrations.append(
-            Registration(
-                urn=urn,
-                type=request.type,
-                name=request.name,
-                parent=request.parent,
-                custom=True if is_read else bool(request.custom),
-                inputs=inputs,
-                dependencies=sorted(request.dependencies),
-                property_dependencies={} if is_read else {
-                    k: sorted(v.urns) for k, v in sorted(request.propertyDependencies.items())
-                },
-                protect=False if is_read else bool(request.protect),
-                is_read=is_read,
-                delete_before_replace=False if is_read else bool(request.deleteBeforeReplace),
-            )
-        )  # fmt: skip
+        if self._forward is not None:
+            self._forward(request, urn, is_read)
+        else:
+            self.registrations.append(registration_of(request, urn, is_read))
 
     def RegisterResource(self, request):
         """The SDK's MockMonitor.RegisterResource, answering with less serializing (see _answer)."""
@@ -682,10 +693,14 @@ def run_program(
     mocks: pulumi_mocks.Mocks,
     secret_keys: set[str] | frozenset[str] = frozenset(),
     program: Path | Callable[[], None] = ROOT / "__main__.py",
+    forward: Forward | None = None,
+    collect: bool = True,
 ) -> RunResult:
     """Run the Pulumi program once under mocks in a fresh context; return what it declared and exported.
 
-    Raises ProgramError with the user-facing message when the program ends with pulumi.RunError.
+    Raises ProgramError with the user-facing message when the program ends with pulumi.RunError. With `forward`,
+    each registration request goes there as it is made, and the result's (and the error's) registrations are empty.
+    `collect=False` leaves the run's objects to the process's end, for a process that ends with the run.
     """
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
@@ -702,7 +717,7 @@ def run_program(
             pulumi.Output.from_input = staticmethod(_from_input)  # type: ignore[method-assign]
         pulumi_rpc.transfer_properties = _transfer_properties if _ONE_FUTURE_OUTPUTS else _sdk_transfer_properties
         pulumi.runtime.set_all_config(dict(config), sorted(secret_keys))
-        monitor = RecordingMonitor(mocks)
+        monitor = RecordingMonitor(mocks, forward)
         pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
         # As @pulumi.runtime.test does: tasks and RPC failures of an earlier (failed) run must not leak into this one.
         SETTINGS.rpc_manager.clear()
@@ -748,7 +763,8 @@ def run_program(
     try:
         return contextvars.Context().run(run)
     finally:
-        gc.collect()
+        if collect:
+            gc.collect()
         if already_frozen:
             gc.freeze()
         else:

@@ -1,0 +1,110 @@
+"""A program run in a forked child gives what the same run gives here: the records, exports and errors, in order."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+
+from tests.conftest import ACCOUNT, REGION, SECRET_KEYS, SUBNETS, as_pulumi_config, owner_values
+from tests.test_mock_engine import EchoMocks, roles_program
+from tooling import mock_engine, program_child
+from tooling.aws_standin import OfflineAws
+from tooling.mock_engine import ProgramError, run_program
+from tooling.second_core import can_fork
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="no fork here: program_child.run is run_program")
+
+
+def no_child_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def owner_arguments() -> dict:
+    return {
+        "stack": "owner",
+        "secret_keys": SECRET_KEYS,
+        "mocks": OfflineAws(ACCOUNT, REGION, SUBNETS),
+    }
+
+
+def test_the_owner_run_in_a_child_is_the_run_here_record_for_record(monkeypatch):
+    config = as_pulumi_config(owner_values())
+    here = run_program(config, **owner_arguments())
+    monitors_here: list[object] = []
+    monitor_init = mock_engine.RecordingMonitor.__init__
+
+    def counted(self, *args, **kwargs):
+        monitors_here.append(self)
+        monitor_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(mock_engine.RecordingMonitor, "__init__", counted)
+    handed: list[str] = []
+    there = program_child.run(config, **owner_arguments(), on_registration=lambda r: handed.append(r.urn))
+    assert monitors_here == []  # the program ran elsewhere
+    assert [dataclasses.asdict(r) for r in there.registrations] == [dataclasses.asdict(r) for r in here.registrations]
+    assert there.exports == here.exports and there.secret_exports == here.secret_exports
+    assert there.stack == "owner" and len(there.registrations) > 50
+    assert handed == [r.urn for r in here.registrations]  # each one as it came, in order
+    assert no_child_left()
+
+
+def test_a_program_error_is_the_same_message_with_what_was_declared_before_it():
+    def failing() -> None:
+        aws.iam.Role("declared-first", assume_role_policy="{}")
+        raise pulumi.RunError("lattice-tenancy:tenants: the fix is named here")
+
+    with pytest.raises(ProgramError) as here:
+        run_program({}, stack="engine", mocks=EchoMocks(), program=failing)
+    with pytest.raises(ProgramError) as there:
+        program_child.run({}, stack="engine", mocks=EchoMocks(), program=failing)
+    assert str(there.value) == str(here.value) and "the fix is named here" in str(there.value)
+    assert [r.urn for r in there.value.registrations] == [r.urn for r in here.value.registrations]
+    assert [r.name for r in there.value.registrations] == ["declared-first"]
+    assert no_child_left()
+
+
+def test_another_exception_is_raised_here_with_the_childs_traceback():
+    def broken() -> None:
+        raise KeyError("no such stack output")
+
+    with pytest.raises(KeyError, match="no such stack output") as raised:
+        program_child.run({}, stack="engine", mocks=EchoMocks(), program=broken)
+    (note,) = raised.value.__notes__
+    assert note.startswith("raised in the program's process:") and "in broken" in note
+    assert no_child_left()
+
+
+def test_a_child_that_dies_is_an_error_naming_the_stack_not_a_hang():
+    def killed() -> None:
+        aws.iam.Role("declared", assume_role_policy="{}")
+        os._exit(3)  # as the OOM killer would end it: no word of how the run ended
+
+    with pytest.raises(program_child.ChildLost, match="stack engine: the program's process ended"):
+        program_child.run({}, stack="engine", mocks=EchoMocks(), program=killed)
+    assert no_child_left()
+
+
+def test_when_the_reader_fails_the_child_is_stopped_and_reaped():
+    def refuse(registration) -> None:
+        raise RuntimeError("the pack failed")
+
+    with pytest.raises(RuntimeError, match="the pack failed"):
+        program_child.run({}, stack="engine", mocks=EchoMocks(), program=roles_program(500), on_registration=refuse)
+    assert no_child_left()
+
+
+def test_without_a_fork_it_is_the_run_here(monkeypatch):
+    monkeypatch.setattr(program_child, "can_fork", lambda: False)
+    handed: list[str] = []
+    result = program_child.run(
+        {}, stack="engine", mocks=EchoMocks(), program=roles_program(3), on_registration=lambda r: handed.append(r.name)
+    )
+    assert handed == [r.name for r in result.registrations] and len(handed) == 6
