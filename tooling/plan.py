@@ -30,15 +30,15 @@ from tooling.mock_engine import ProgramError
 from tooling.policy_evaluation import Evaluation, PolicyFailure
 from tooling.records import Registration, RunResult, is_secret
 from tooling.resource_types import KEY_PROPERTIES, region_of
-from tooling.second_core import Lane
+from tooling.second_core import Lane, Pending
 from tooling.stackfiles import StackFile, read_stack_files
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ACCOUNTS = {"owner": "111111111111", "recovery": "111111111111", "tenant": "222222222222"}
 # Stacks that run a service network tenants connect to (and that the access analysis covers).
 SERVING_KINDS = ("owner", "recovery")
-# Resources from which an owner's access analysis goes to the second core: a fork and the child's exit take ~10 ms
-# (the page tables of the whole process), the analysis ~0.1 ms per resource of the stack.
+# Resources from which a stack's stack policies or access analysis go to the second core: a fork and the child's exit
+# take ~10 ms (the page tables of the whole process), each of those ~0.03-0.1 ms per resource of the stack.
 FORK_FROM = 200
 
 
@@ -135,10 +135,12 @@ def plan_all(
     limits what is returned, not what runs (a tenant needs its owner's plan).
 
     On two cores (`lane`: by default, where a fork is safe: tooling.second_core), an owner or recovery stack's program
-    runs in a child process while this one reads its resources and runs the pack on each; every access analysis but
-    the last runs in a child while this process does the last. Tenant stacks, a dozen resources each, run here."""
+    runs in a child process while this one reads its resources and runs the pack on each; the stack policies of a
+    large stack run in a child while the next stack's program runs; every access analysis but the last runs in a
+    child while this process does the last. Tenant stacks, a dozen resources each, run here."""
     planned: list[StackPlan] = []
     owners: dict[str, StackPlan] = {}
+    verdicts: list[tuple[StackPlan, Pending[list[Any]]]] = []
     with lane or Lane() as lane:
         for stack_file in read_stack_files(root):
             evaluation = Evaluation(policy_config)
@@ -147,11 +149,16 @@ def plan_all(
             if serving:
                 owners[plan.name] = plan
             if plan.result is not None:
-                try:
-                    plan.violations = evaluation.finish(plan.result.registrations)
-                except PolicyFailure as error:
-                    plan.error = str(error)
+                # The stack policies: in a child while the next stack's program runs, for a large stack.
+                records = plan.result.registrations
+                pending = lane.start(evaluation.finish, records, worth_a_fork=len(records) >= FORK_FROM)
+                verdicts.append((plan, pending))
             planned.append(plan)
+        for plan, pending in verdicts:
+            try:
+                plan.violations = pending.result()
+            except PolicyFailure as error:
+                plan.error = str(error)
         analysed = [owner for owner in owners.values() if owner.result is not None]
         analyses = []
         for owner in analysed:
@@ -159,8 +166,8 @@ def plan_all(
             primary = owners.get(next(iter(owner.inputs_from.values()), ""))  # a recovery stack's primary
             worth_a_fork = owner is not analysed[-1] and len(owner.resources) >= FORK_FROM
             analyses.append((owner, lane.start(access.analyse, owner, tenants, primary, worth_a_fork=worth_a_fork)))
-        for owner, pending in analyses:
-            owner.access = pending.result()
+        for owner, analysis in analyses:
+            owner.access = analysis.result()
     return [p for p in planned if only is None or p.name in only]
 
 
