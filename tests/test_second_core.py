@@ -84,9 +84,12 @@ def test_leaving_on_an_exception_stops_the_child():
     assert no_child_left()
 
 
-def test_no_fork_with_another_thread_alive_or_one_core(monkeypatch):
+def test_no_fork_with_another_thread_alive_on_one_core_or_when_turned_off(monkeypatch):
     monkeypatch.setattr(second_core.threading, "active_count", lambda: 2)
     assert not can_fork()
     monkeypatch.undo()
     monkeypatch.setattr(second_core.os, "sched_getaffinity", lambda pid: {0})
     assert not can_fork()
+    monkeypatch.undo()
+    monkeypatch.setenv("LATTICE_TENANCY_FORK", "0")
+    assert not can_fork() and not Lane().forks

@@ -8,7 +8,8 @@ either way (a test holds both equal).
 
 `fn` runs here at once instead, where a fork is unsafe or can't help: not Linux (macOS doesn't support fork without
 exec once system frameworks are loaded; Windows has no fork), one usable core, or another thread alive (a fork copies
-only the calling thread, so a lock another thread holds would never be released in the child). An exception the
+only the calling thread, so a lock another thread holds would never be released in the child); or where
+`LATTICE_TENANCY_FORK=0` is set. An exception the
 child raises is raised by `result()`, with the child's traceback as a note. A child that exits without a result
 (killed, out of memory, a result that won't pickle) costs only time: `fn` then runs here.
 
@@ -29,8 +30,14 @@ from typing import Any, Generic, TypeVar
 T = TypeVar("T")
 
 
+# Set to 0 to keep all the work in one process (a debugger in the program, a profile of one process).
+FORK_SETTING = "LATTICE_TENANCY_FORK"
+
+
 def can_fork() -> bool:
-    """A fork is safe here and there is a second core for it."""
+    """A fork is safe here, there is a second core for it, and it isn't turned off (FORK_SETTING=0)."""
+    if os.environ.get(FORK_SETTING, "1").strip() == "0":
+        return False
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return sys.platform == "linux" and cores > 1 and threading.active_count() == 1
 
@@ -120,8 +127,9 @@ class Lane:
     """A second core's worth of work, one child at a time. As a context manager it leaves no child behind: on an
     exception, an unread child is stopped."""
 
-    def __init__(self, fork: bool | None = None) -> None:
-        self._fork = can_fork() if fork is None else fork
+    def __init__(self, fork: bool = True) -> None:
+        """`fork=False`: everything here (as where a fork can't be had: can_fork)."""
+        self._fork = fork and can_fork()
         self._running: Pending[Any] | None = None
 
     @property
