@@ -97,7 +97,7 @@ def test_when_the_reader_fails_the_child_is_stopped_and_reaped():
         raise RuntimeError("the pack failed")
 
     with pytest.raises(RuntimeError, match="the pack failed"):
-        program_child.run({}, stack="engine", mocks=EchoMocks(), program=roles_program(500), on_registration=refuse)
+        program_child.run({}, stack="engine", mocks=EchoMocks(), program=roles_program(50), on_registration=refuse)
     assert no_child_left()
 
 
