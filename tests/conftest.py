@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib.util
 import json
+import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -12,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tooling import plan
+from tooling import plan, second_core
 from tooling.aws_standin import OfflineAws, SubnetFact
 from tooling.mock_engine import keep_frozen, run_program
 from tooling.records import Registration, RunResult
@@ -128,6 +131,52 @@ def _plan_stack_once(
     for registration in planned.result.registrations if planned.result and on_registration else ():
         on_registration(registration)
     return planned
+
+
+def children() -> set[int]:
+    """The process IDs of this process's children (of any of its threads), alive or not yet reaped."""
+    found: set[int] = set()
+    for task in os.listdir("/proc/self/task"):
+        with contextlib.suppress(FileNotFoundError):
+            found.update(int(pid) for pid in Path(f"/proc/self/task/{task}/children").read_text().split())
+    return found
+
+
+def _waiting_threads() -> int:
+    """Threads of this test worker that wait and hold no lock a child could need: execnet's receiver, blocked
+    reading the worker's input, and idle thread-pool workers (left by the SDK's own runs under
+    `@pulumi.runtime.test`), blocked getting their next task."""
+    waiting = 0
+    for frame in sys._current_frames().values():
+        callee = None
+        while frame is not None:
+            code = frame.f_code
+            if code.co_name == "_thread_receiver" and "execnet" in code.co_filename:
+                waiting += 1
+                break
+            if code.co_name == "_worker" and code.co_filename.endswith("concurrent/futures/thread.py"):
+                waiting += callee is None  # blocked in work_queue.get() (C code), not running a task
+                break
+            callee, frame = code.co_name, frame.f_back
+    return waiting
+
+
+@pytest.fixture(scope="session", autouse=True)
+def forks_beside_the_workers_waiting_threads() -> Iterator[None]:
+    """The plan forks only when its thread is the process's only one: a lock another thread holds would never be
+    released in a child. A test worker has others that only wait (see _waiting_threads); not counting those lets the
+    tests fork as the command line does."""
+    threads_alive = second_core.threads_alive
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(second_core, "threads_alive", lambda: threads_alive() - _waiting_threads())
+        yield
+
+
+@pytest.fixture
+def forking() -> None:
+    """Skips a test of the forked path where the plan can't fork (asked when the test runs, as the code asks)."""
+    if not second_core.can_fork():
+        pytest.skip("no fork here: the plan runs in one process")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -12,8 +12,19 @@ import pytest
 
 from bench.plan_scale import write_project
 from tenancy.contract import CONTRACT_VERSION
-from tooling import access, cli, diagram, estimate, mock_engine, plan, stackfiles
-from tooling.second_core import Lane, can_fork
+from tooling import (
+    access,
+    cli,
+    diagram,
+    estimate,
+    mock_engine,
+    plan,
+    policy_evaluation,
+    program_child,
+    second_core,
+    stackfiles,
+)
+from tooling.second_core import Lane
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -290,7 +301,7 @@ def test_the_diagram_shows_both_regions_and_the_replication(plans):
 
 
 @pytest.mark.fresh_plans
-@pytest.mark.skipif(not can_fork(), reason="no fork here: every plan runs in this process")
+@pytest.mark.usefixtures("forking")
 def test_the_plan_on_two_cores_is_the_plan_on_one_byte_for_byte(tmp_path, monkeypatch):
     write_project(tmp_path, 60)  # past PAIRWISE_LIMIT: tenants checked against their neighbours
     monitors: list[str] = []
@@ -301,8 +312,37 @@ def test_the_plan_on_two_cores_is_the_plan_on_one_byte_for_byte(tmp_path, monkey
         monitor_init(self, *args, **kwargs)
 
     monkeypatch.setattr(mock_engine.RecordingMonitor, "__init__", counted)
+    forks: list[str] = []
+    fork_child = second_core.fork_child
+    monkeypatch.setattr(second_core, "fork_child", lambda body: forks.append("fork") or fork_child(body))
+    monkeypatch.setattr(program_child, "fork_child", second_core.fork_child)
     on_two = plan.as_json(plan.plan_all(tmp_path))  # every shipped stack, the owner's with 60 tenants
     assert len(monitors) == 2  # the owner and recovery programs ran in children, the two tenant stacks here
+    # Those two, the stack policies of the owner (and of the recovery stack if large) and the owner's access analysis.
+    assert len(forks) >= 4, forks
     assert on_two == plan.as_json(plan.plan_all(tmp_path, lane=Lane(fork=False)))
     assert len(monitors) == 2 + 4
     assert '"tenant-0059"' in on_two and '"owner-dr"' in on_two
+
+
+@pytest.mark.fresh_plans
+@pytest.mark.parametrize("fork", [True, False], ids=["stack-policies-in-a-child", "in-one-process"])
+def test_the_stacks_that_read_a_stack_whose_pack_failed_are_not_planned(monkeypatch, fork):
+    finish = policy_evaluation.Evaluation.finish
+
+    def failing_on_the_owner(self, resources):
+        if resources and resources[0].urn.startswith("urn:pulumi:owner::"):
+            raise policy_evaluation.PolicyFailure("stack policy lattice-auth-policy-attached failed: KeyError('x')")
+        return finish(self, resources)
+
+    monkeypatch.setattr(policy_evaluation.Evaluation, "finish", failing_on_the_owner)
+    monkeypatch.setattr(plan, "FORK_FROM", 0)  # every stack's stack policies in a child, where the lane forks
+    lane = Lane(fork=fork)
+    assert lane.forks == (fork and second_core.can_fork())
+    by_name = {p.name: p for p in plan.plan_all(ROOT, lane=lane)}
+    assert by_name["owner"].error == "stack policy lattice-auth-policy-attached failed: KeyError('x')"
+    for name, reads in (("owner-dr", "owner"), ("tenant-a", "owner"), ("tenant-a-dr", "owner-dr")):
+        assert by_name[name].result is None, name
+        assert by_name[name].error.startswith("not planned: lattice-tenancy:"), by_name[name].error
+        assert f"names stack {reads}, which could not be planned" in by_name[name].error
+    assert plan.failed(list(by_name.values()))

@@ -741,12 +741,17 @@ def run_program(
 
         loop = _ensure_event_loop()
         loop.set_exception_handler(_quiet_unretrieved)
-        loop.set_default_executor(_InlineExecutor())
+        executor = _InlineExecutor()
+        loop.set_default_executor(executor)
         try:
             with young_collections_only():
                 _sync_await(run_pulumi_func(main))
         except pulumi.RunError as error:
             raise ProgramError(str(error), monitor.registrations) from None
+        finally:
+            # The thread a call that waited on the engine started would outlive the run, idle, and a process with
+            # another thread alive can't fork safely (tooling.second_core).
+            executor.shutdown(wait=True)
         return RunResult(stack, monitor.registrations, exports, secret_exports)
 
     # The run's resources and their outputs refer to each other, so only a full collection frees them, and a batch

@@ -55,6 +55,7 @@ class StackPlan:
     inputs_from: dict[str, str] = field(default_factory=dict)  # export fed in → the owner stack it came from
     violations: list[Any] = field(default_factory=list)
     access: list[access.TenantAccess] | None = None  # owner stacks: what each of their tenants can reach
+    reads: tuple[str, str] | None = None  # (config key, stack reference) of the stack whose exports it reads
 
     @property
     def resources(self) -> list[Registration]:
@@ -73,6 +74,17 @@ def _reference_of(model: StackConfig) -> tuple[str, str] | None:
     if isinstance(model, RecoveryConfig):
         return "primaryStack", model.primary_stack
     return None
+
+
+def _not_planned(plan: StackPlan, owner: StackPlan) -> StackPlan:
+    """The stack, not planned: the one it reads could not be (its own message is shown there)."""
+    assert plan.reads is not None
+    key, referenced = plan.reads
+    error = (
+        f"not planned: lattice-tenancy:{key} ({referenced}) names stack {owner.name}, which could "
+        f"not be planned (its error is shown under stack {owner.name}); fix that stack first"
+    )
+    return StackPlan(plan.name, plan.kind, plan.account_id, plan.region, error=error, reads=plan.reads)
 
 
 def plan_stack(
@@ -101,18 +113,13 @@ def plan_stack(
     if not isinstance(model, TenantStackConfig) and model.database.subnet_ids:
         subnets.update(assumed_subnets(model.network.vpc_id, list(model.database.subnet_ids), region))
     stacks: dict[str, dict] = {}
-    plan = StackPlan(stack, kind, account, region)
     reference = _reference_of(model)
+    plan = StackPlan(stack, kind, account, region, reads=reference)
     if reference is not None:
-        key, referenced = reference
+        referenced = reference[1]
         owner = _owner_for(referenced, owners)
         if owner is not None and owner.error is not None:
-            # The stack's own reason: it can't be planned without the one it reads (whose message is shown there).
-            plan.error = (
-                f"not planned: lattice-tenancy:{key} ({referenced}) names stack {owner.name}, which could "
-                f"not be planned (its error is shown under stack {owner.name}); fix that stack first"
-            )
-            return plan
+            return _not_planned(plan, owner)
         if owner is not None and owner.result is not None:
             stacks[referenced] = owner.result.exports
             plan.inputs_from = {k: owner.name for k in sorted(owner.result.exports)}
@@ -159,6 +166,13 @@ def plan_all(
                 plan.violations = pending.result()
             except PolicyFailure as error:
                 plan.error = str(error)
+        # A stack whose pack failed can't be read: the stacks planned meanwhile from its exports are not planned.
+        for i, plan in enumerate(planned):
+            owner = _owner_for(plan.reads[1], owners) if plan.reads else None
+            if owner is not None and owner.error is not None:
+                planned[i] = _not_planned(plan, owner)
+                if plan.name in owners:
+                    owners[plan.name] = planned[i]
         analysed = [owner for owner in owners.values() if owner.result is not None]
         analyses = []
         for owner in analysed:

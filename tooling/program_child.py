@@ -8,9 +8,11 @@ each one from its request (`registration_of`) as the child sends it, and hands i
 policy pack) on the other core while the program goes on.
 
 The child pickles messages into a pipe: each request the monitor recorded (its wire bytes and URN), then how the run
-ended: the exports, the ProgramError's message, or another exception with its traceback. Only protobuf bytes and
-plain data cross. The records, exports and errors are the ones `run_program` gives in this process; a test holds
-them equal. Where a fork is unsafe or can't help (tooling.second_core.can_fork), `run` is `run_program` here.
+ended: the exports, the ProgramError's message, or another exception with its traceback. It writes them 1 MiB at a
+time, so the records of a small run (a few thousand) arrive together at its end. The records, exports and errors are
+the ones `run_program` gives in this process; a test holds them equal. A child that dies (killed, out of memory), or
+whose stream breaks, is a ChildLost naming the stack and the exit status. Where a fork is unsafe or can't help
+(tooling.second_core.can_fork), or the system refuses one, `run` is `run_program` here.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import keyword
 import os
 import pickle
 import pkgutil
-import sys
+import threading
 import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -34,7 +36,7 @@ from pulumi.runtime.proto import resource_pb2
 from tooling.mock_engine import ROOT, ProgramError, registration_of, run_program
 from tooling.records import Registration, RunResult
 from tooling.resource_types import TYPES
-from tooling.second_core import can_fork
+from tooling.second_core import add_note, can_fork, fork_child, stop_child
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 _BUFFER = 1 << 20  # bytes per write to the pipe: a run sends tens of thousands of small messages
@@ -45,62 +47,78 @@ _REQUEST_TYPES: dict[str, Any] = {
 
 
 class ChildLost(RuntimeError):
-    """The child ended without saying how the run ended (killed, out of memory)."""
+    """The child ended without saying how the run ended (killed, out of memory), or said it unreadably."""
+
+
+def _ending(outcome: RunResult | BaseException, child_traceback: str) -> bytes:
+    """How the run ended, pickled whole (so a failure can't leave half a message in the pipe); what can't be
+    pickled is said in words."""
+    if isinstance(outcome, RunResult):
+        ending: tuple[Any, ...] = ("done", outcome.exports, outcome.secret_exports)
+    elif isinstance(outcome, ProgramError):
+        ending = ("program error", str(outcome))
+    else:
+        ending = ("raise", outcome, child_traceback)
+    try:
+        return pickle.dumps(ending, _PROTOCOL)
+    except Exception as error:
+        if isinstance(outcome, RunResult):
+            said = RuntimeError(f"the program's exports could not be sent from its process: {error}")
+        else:
+            said = RuntimeError(f"{type(outcome).__name__}: {outcome}")
+        return pickle.dumps(("raise", said, child_traceback), _PROTOCOL)
 
 
 def _in_child(write_end: int, run: Callable[..., RunResult]) -> None:
-    """In the child: run the program, forwarding every request, then say how it ended; exit without the
-    interpreter's teardown (the parent's objects are this copy's too)."""
-    status = 0
-    try:
-        with os.fdopen(write_end, "wb", buffering=_BUFFER) as pipe:
+    """In the child: run the program, forwarding every request, then say how it ended."""
+    with os.fdopen(write_end, "wb", buffering=_BUFFER) as pipe:
+        sending = threading.Lock()  # a monitor call that must wait on the engine is answered on a worker thread
 
-            def forward(request: Any, urn: str, is_read: bool) -> None:
-                pickle.dump(("read" if is_read else "register", urn, request.SerializeToString()), pipe, _PROTOCOL)
+        def forward(request: Any, urn: str, is_read: bool) -> None:
+            message = pickle.dumps(("read" if is_read else "register", urn, request.SerializeToString()), _PROTOCOL)
+            with sending:
+                pipe.write(message)
 
-            # This process's own loop: the one it inherited shares its selector and self-pipe with the parent's.
-            asyncio.set_event_loop(asyncio.new_event_loop())
-            ending: tuple[Any, ...]
-            try:
-                result = run(forward=forward)
-                ending = ("done", result.exports, result.secret_exports)
-            except ProgramError as error:
-                ending = ("program error", str(error))
-            except BaseException as error:  # the caller's to see, as if the run had been here
-                ending = ("raise", error, traceback.format_exc())
-            try:
-                pickle.dump(ending, pipe, _PROTOCOL)
-            except Exception:  # an exception that won't pickle: its type and message, and the traceback
-                pickle.dump(("raise", RuntimeError(f"{type(ending[1]).__name__}: {ending[1]}"), ending[-1]), pipe)
-    except BaseException:
-        status = 1
-    with contextlib.suppress(Exception):  # what the program printed, written once, by the process that printed it
-        sys.stdout.flush()
-        sys.stderr.flush()
-    os._exit(status)
+        # This process's own loop: the one it inherited shares its selector and self-pipe with the parent's (kept
+        # referenced, so collecting it never closes what the parent still uses).
+        inherited = asyncio.get_event_loop_policy().get_event_loop()
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        outcome: RunResult | BaseException
+        child_traceback = ""
+        try:
+            outcome = run(forward=forward)
+        except BaseException as error:  # the caller's to see, as if the run had been here
+            outcome, child_traceback = error, traceback.format_exc()
+        payload = _ending(outcome, child_traceback)
+        with sending:
+            pipe.write(payload)
+        del inherited
 
 
 def _preload() -> None:
     """Import here what every program run imports: the program's packages and the provider's module for each
     resource type it declares (tooling.resource_types), which load on first use (~1 s for the owner's). Imported once
     by this process, they are every child's from the start."""
+    # Only to save time: a module that fails to import here fails (or not) in the child as it would in one process.
     for package in ("tenancy", "components"):
         for info in pkgutil.iter_modules([str(ROOT / package)], f"{package}."):
-            importlib.import_module(info.name)
+            with contextlib.suppress(Exception):
+                importlib.import_module(info.name)
     for name in sorted({token.split(":")[1].split("/")[0] for token in TYPES}):
-        with contextlib.suppress(ImportError):  # named otherwise: the child loads it on first use, as here
+        with contextlib.suppress(Exception):  # one named otherwise loads in the child on first use, as here
             module = importlib.import_module(f"pulumi_aws.{name}_" if keyword.iskeyword(name) else f"pulumi_aws.{name}")
             getattr(module, "__all__", None)  # the provider's modules are lazy: this executes one
 
 
 def _read(pipe: Any, stack: str, on_registration: Callable[[Registration], None] | None) -> RunResult | BaseException:
-    """Every message up to how the run ended: the result, or the exception to raise (once the child is reaped)."""
+    """Every message up to how the run ended: the result, or the exception to raise once the child is reaped (None
+    for a stream that ended or broke first: the child's status says why)."""
     registrations: list[Registration] = []
     while True:
         try:
             message = pickle.load(pipe)
-        except EOFError:
-            return ChildLost(f"stack {stack}: the program's process ended without saying how the run ended")
+        except Exception as error:  # the end of the stream, or a message cut short
+            return ChildLost(f"stack {stack}: the program's process ended without saying how the run ended ({error!r})")
         kind = message[0]
         if kind in _REQUEST_TYPES:
             registration = registration_of(_REQUEST_TYPES[kind].FromString(message[2]), message[1], kind == "read")
@@ -112,9 +130,16 @@ def _read(pipe: Any, stack: str, on_registration: Callable[[Registration], None]
         elif kind == "program error":
             return ProgramError(message[1], registrations)
         else:
-            _, error, child_traceback = message
-            error.add_note("raised in the program's process:\n" + child_traceback.rstrip())
-            return error
+            _, raised, child_traceback = message
+            if child_traceback:
+                add_note(raised, "raised in the program's process:\n" + child_traceback.rstrip())
+            return raised
+
+
+def _hand_over(registrations: list[Registration], on_registration: Callable[[Registration], None] | None) -> None:
+    if on_registration is not None:
+        for registration in registrations:
+            on_registration(registration)
 
 
 def run(
@@ -129,7 +154,7 @@ def run(
 ) -> RunResult:
     """What `run_program` returns (or raises) for these arguments, the program run in a child (unless `fork` is
     False or a fork can't be had: then here); each registration goes to `on_registration` as it arrives, in order
-    (after the run, where there is no child)."""
+    (after the run, where there is no child; those declared before a ProgramError too)."""
 
     def run_here(forward: Any = None) -> RunResult:
         # In the child (forward given), its objects are left for the exit to take back at once.
@@ -143,31 +168,28 @@ def run(
             collect=forward is None,
         )
 
-    if not (fork and can_fork()):
-        result = run_here()
-        for registration in result.registrations:
-            if on_registration is not None:
-                on_registration(registration)
+    child = None
+    if fork and can_fork():
+        _preload()
+        child = fork_child(lambda write_end: _in_child(write_end, run_here))
+    if child is None:
+        try:
+            result = run_here()
+        except ProgramError as error:
+            _hand_over(error.registrations, on_registration)
+            raise
+        _hand_over(result.registrations, on_registration)
         return result
-    _preload()
-    read_end, write_end = os.pipe()
-    sys.stdout.flush()  # or the child's copy of what is still buffered would be written twice
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover (the child's coverage isn't collected; its effects are tested)
-        os.close(read_end)
-        _in_child(write_end, run_here)
-    os.close(write_end)
+    pid, read_end = child
     ended = False
     try:
         with os.fdopen(read_end, "rb", buffering=_BUFFER) as pipe:
             outcome = _read(pipe, stack, on_registration)
         ended = True
     finally:
-        if not ended:  # interrupted here, or on_registration raised: the rest of the run is no one's
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, 9)
-        os.waitpid(pid, 0)
+        status = os.waitpid(pid, 0)[1] if ended else stop_child(pid)  # interrupted, or on_registration raised
+    if isinstance(outcome, ChildLost) and status:
+        outcome = ChildLost(f"{outcome} (exit status {os.waitstatus_to_exitcode(status)})")
     if isinstance(outcome, BaseException):
         raise outcome
     return outcome

@@ -7,20 +7,22 @@ exits; `Pending.result()` reads it. The result is the one `fn(*args)` returns he
 either way (a test holds both equal).
 
 `fn` runs here at once instead, where a fork is unsafe or can't help: not Linux (macOS doesn't support fork without
-exec once system frameworks are loaded; Windows has no fork), one usable core, or another thread alive (a fork copies
-only the calling thread, so a lock another thread holds would never be released in the child); or where
-`LATTICE_TENANCY_FORK=0` is set. An exception the
-child raises is raised by `result()`, with the child's traceback as a note. A child that exits without a result
-(killed, out of memory, a result that won't pickle) costs only time: `fn` then runs here.
+exec once system frameworks are loaded; Windows has no fork), one usable core, another thread alive (a fork copies
+only the calling thread, so a lock another thread holds would never be released in the child; native threads
+count), `LATTICE_TENANCY_FORK=0`, or a fork the system refuses. An exception the child raises is raised by
+`result()`, with the child's traceback as a note. A child that exits without a result (killed, out of memory, a
+result that won't pickle) costs only time: `fn` then runs here. Ctrl-C stops the child and is raised here at once.
 
-At most one child at a time: `start` first reads the previous child's result. So the memory a plan needs is this
-process's and one child's: what the child writes to (refcounts of what it reads, its own results), not what it shares.
+A lane has one child at a time: `start` first reads the previous one's result. (The plan also runs a stack's program
+in a child of its own, tooling.program_child, so it may have two children at once.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
+import signal
 import sys
 import threading
 import traceback
@@ -29,34 +31,80 @@ from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
-
 # Set to 0 to keep all the work in one process (a debugger in the program, a profile of one process).
 FORK_SETTING = "LATTICE_TENANCY_FORK"
 
 
+def threads_alive() -> int:
+    """Every thread of this process, native ones too (Linux lists them all under /proc/self/task)."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return threading.active_count()
+
+
 def can_fork() -> bool:
     """A fork is safe here, there is a second core for it, and it isn't turned off (FORK_SETTING=0)."""
-    if os.environ.get(FORK_SETTING, "1").strip() == "0":
+    if os.environ.get(FORK_SETTING, "1").strip() == "0" or sys.platform != "linux":
         return False
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return sys.platform == "linux" and cores > 1 and threading.active_count() == 1
+    return cores > 1 and threads_alive() == 1
 
 
-def _run_child(write_end: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
-    """In the child: run, send ("value", result) or ("raise", exception, traceback text), and exit without the
-    interpreter's teardown or a flush (the parent's unwritten output is in this copy too, and is the parent's)."""
-    status = 0
+def add_note(error: BaseException, note: str) -> None:
+    """`error.add_note(note)` where Python has it (3.11 on); on 3.10 the note is left out."""
+    if hasattr(error, "add_note"):
+        error.add_note(note)
+
+
+def fork_child(body: Callable[[int], None]) -> tuple[int, int] | None:
+    """Fork a child that runs `body(write_end)` and exits without the interpreter's teardown, whatever happens in
+    it (so it can never carry on as a copy of this process); (its pid, the read end of its pipe) here, or None when
+    the system refuses the pipe or the fork (the caller then does the work itself)."""
+    sys.stdout.flush()  # or the child's copy of what is still buffered would be written twice
+    sys.stderr.flush()
     try:
-        try:
-            message: tuple[Any, ...] = ("value", fn(*args))
-        except BaseException as error:  # everything the call raises is the caller's to see
-            message = ("raise", error, traceback.format_exc())
-        payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        with os.fdopen(write_end, "wb") as pipe:
-            pipe.write(payload)
-    except BaseException:  # nothing sent: the parent runs fn itself
+        read_end, write_end = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return None
+    if pid == 0:  # pragma: no cover (the child's coverage isn't collected; its effects are tested)
         status = 1
-    os._exit(status)
+        try:
+            os.close(read_end)
+            body(write_end)
+            status = 0
+        finally:
+            with contextlib.suppress(BaseException):  # what it printed, written once, by the process that printed it
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(status)
+    os.close(write_end)
+    return pid, read_end
+
+
+def stop_child(pid: int) -> int:
+    """Kill a child (if it still runs) and reap it; its wait status."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    return os.waitpid(pid, 0)[1]
+
+
+def _send_result(fn: Callable[..., Any], args: tuple[Any, ...], write_end: int) -> None:
+    """In the child: ("value", result) or ("raise", exception, traceback text), pickled whole before it is written;
+    nothing at all when that fails (the parent then runs fn itself)."""
+    try:
+        message: tuple[Any, ...] = ("value", fn(*args))
+    except BaseException as error:  # everything the call raises is the caller's to see
+        message = ("raise", error, traceback.format_exc())
+    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    with os.fdopen(write_end, "wb") as pipe:
+        pipe.write(payload)
 
 
 class Pending(Generic[T]):
@@ -67,35 +115,38 @@ class Pending(Generic[T]):
         self._pid: int | None = None
         self._read_end = -1
         self._message: tuple[Any, ...] | None = None
-        if not fork:
+        child = fork_child(lambda write_end: _send_result(fn, args, write_end)) if fork else None
+        if child is None:
             self._message = self._here()
-            return
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(read_end)
-            _run_child(write_end, fn, args)
-        os.close(write_end)
-        self._pid, self._read_end = pid, read_end
+        else:
+            self._pid, self._read_end = child
 
     @property
-    def forked(self) -> bool:
+    def in_child(self) -> bool:
+        """Its result is still in a child, not read yet."""
         return self._pid is not None
 
     def _here(self) -> tuple[Any, ...]:
         try:
             return ("value", self._fn(*self._args))
-        except BaseException as error:
+        except Exception as error:  # Ctrl-C and exits go up at once
             return ("raise", error, None)
 
     def _collect(self) -> None:
-        """Read the child's message (before waiting for it: a large result fills the pipe), then reap it."""
+        """Read the child's message (before waiting for it: a large result fills the pipe), then reap it; stopped
+        and reaped if this is interrupted."""
         if self._pid is None:
             return
-        with os.fdopen(self._read_end, "rb") as pipe:
-            payload = pipe.read()
-        _, status = os.waitpid(self._pid, 0)
-        self._pid = None
+        pid, read_end, status = self._pid, self._read_end, None
+        self._read_end = -1  # the reader below owns it now
+        try:
+            with os.fdopen(read_end, "rb") as pipe:
+                payload = pipe.read()
+            status = os.waitpid(pid, 0)[1]
+        finally:
+            self._pid = None
+            if status is None:
+                stop_child(pid)
         try:
             self._message = pickle.loads(payload) if status == 0 and payload else None
         except Exception:  # a result that pickles but doesn't unpickle (a class changed under it)
@@ -110,22 +161,22 @@ class Pending(Generic[T]):
             return self._message[1]
         _, error, child_traceback = self._message
         if child_traceback:
-            error.add_note("raised in the plan's second process:\n" + child_traceback.rstrip())
+            add_note(error, "raised in the plan's second process:\n" + child_traceback.rstrip())
             self._message = ("raise", error, None)  # noted once, however often it is asked
         raise error
 
     def cancel(self) -> None:
         """Stop the child, if it is still running (the caller won't read its result)."""
         if self._pid is not None:
-            os.kill(self._pid, 9)
-            os.waitpid(self._pid, 0)
+            pid, self._pid = self._pid, None
             os.close(self._read_end)
-            self._pid = None
+            self._read_end = -1
+            stop_child(pid)
 
 
 class Lane:
     """A second core's worth of work, one child at a time. As a context manager it leaves no child behind: on an
-    exception, an unread child is stopped."""
+    exception (Ctrl-C too), an unread child is stopped."""
 
     def __init__(self, fork: bool = True) -> None:
         """`fork=False`: everything here (as where a fork can't be had: can_fork)."""
@@ -140,11 +191,11 @@ class Lane:
     def start(self, fn: Callable[..., T], *args: Any, worth_a_fork: bool = True) -> Pending[T]:
         """`fn(*args)` in a child when `worth_a_fork` and forking is possible (the previous child read first),
         else here and now."""
-        fork = self._fork and worth_a_fork and threading.active_count() == 1
+        fork = self._fork and worth_a_fork and threads_alive() == 1
         if fork and self._running is not None:
             self._running._collect()
         pending = Pending(fn, args, fork)
-        if pending.forked:
+        if pending.in_child:
             self._running = pending
         return pending
 
@@ -152,9 +203,9 @@ class Lane:
         return self
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:
-        if self._running is not None:
+        running, self._running = self._running, None
+        if running is not None:
             if kind is None:
-                self._running._collect()
+                running._collect()
             else:
-                self._running.cancel()
-            self._running = None
+                running.cancel()
