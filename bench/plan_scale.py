@@ -87,7 +87,7 @@ def _pss_kib(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as children:
             return own + sum(_pss_kib(int(child)) for child in children.read().split())
-    except FileNotFoundError:  # exited meanwhile (a kernel without the children list fails the bench's test)
+    except (FileNotFoundError, ProcessLookupError):  # exited meanwhile (a kernel without the list fails its test)
         return own
 
 

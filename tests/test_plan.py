@@ -346,3 +346,18 @@ def test_the_stacks_that_read_a_stack_whose_pack_failed_are_not_planned(monkeypa
         assert by_name[name].error.startswith("not planned: lattice-tenancy:"), by_name[name].error
         assert f"names stack {reads}, which could not be planned" in by_name[name].error
     assert plan.failed(list(by_name.values()))
+
+
+@pytest.mark.fresh_plans
+def test_a_stack_that_names_itself_keeps_its_own_error(tmp_path):
+    for name in ["Pulumi.yaml", "Pulumi.owner.yaml", "Pulumi.owner-dr.yaml"]:
+        shutil.copy(ROOT / name, tmp_path / name)
+    recovery = tmp_path / "Pulumi.owner-dr.yaml"
+    itself = "lattice-tenancy:primaryStack: acme/lattice-tenancy/owner-dr\n"
+    recovery.write_text(
+        recovery.read_text().replace("lattice-tenancy:primaryStack: acme/lattice-tenancy/owner\n", itself)
+    )
+    by_name = {p.name: p for p in plan.plan_all(tmp_path)}
+    assert by_name["owner"].error is None
+    assert "acme/lattice-tenancy/owner-dr" in by_name["owner-dr"].error  # its own error, not "not planned"
+    assert not by_name["owner-dr"].error.startswith("not planned"), by_name["owner-dr"].error

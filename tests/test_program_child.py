@@ -23,7 +23,7 @@ PARENT = os.getpid()
 
 
 @pytest.fixture(autouse=True)
-def no_child_left_behind():
+def no_child_left_behind(forking):
     before = children()
     yield
     assert children() == before
@@ -96,6 +96,20 @@ def test_exports_that_cannot_be_sent_are_an_error_that_says_so(monkeypatch):
     monkeypatch.setattr(program_child.pickle, "dumps", refusing_exports)
     with pytest.raises(RuntimeError, match="the program's exports could not be sent from its process: cannot pickle"):
         program_child.run({}, stack="engine", mocks=EchoMocks(), program=roles_program(1))
+
+
+class NeedsTwo(Exception):
+    def __init__(self, stack: str, reason: str) -> None:  # a pickle can't rebuild it (as ProgramError's can't)
+        super().__init__(f"{stack}: {reason}")
+
+
+def test_an_exception_that_cannot_be_rebuilt_here_is_said_in_words():
+    def raises_needs_two() -> None:
+        raise NeedsTwo("engine", "a reason")
+
+    with pytest.raises(RuntimeError, match="NeedsTwo: engine: a reason") as raised:
+        program_child.run({}, stack="engine", mocks=EchoMocks(), program=raises_needs_two)
+    assert "in raises_needs_two" in raised.value.__notes__[0]
 
 
 def test_a_child_that_dies_is_an_error_naming_the_stack_and_its_status_not_a_hang():

@@ -166,5 +166,6 @@ def test_a_thread_the_threading_module_does_not_know_stops_forks_too():
         assert second_core.threads_alive() >= 2 and not can_fork()
     finally:
         release.release()
-        while len(os.listdir("/proc/self/task")) > tasks:  # gone before the next test forks
+        deadline = time.monotonic() + 10
+        while len(os.listdir("/proc/self/task")) > tasks and time.monotonic() < deadline:  # gone before the next fork
             time.sleep(0.01)

@@ -166,13 +166,15 @@ def plan_all(
                 plan.violations = pending.result()
             except PolicyFailure as error:
                 plan.error = str(error)
-        # A stack whose pack failed can't be read: the stacks planned meanwhile from its exports are not planned.
+        # A stack whose pack failed can't be read: the stacks planned after it from its exports are not planned.
+        done: set[str] = set()
         for i, plan in enumerate(planned):
             owner = _owner_for(plan.reads[1], owners) if plan.reads else None
-            if owner is not None and owner.error is not None:
+            if owner is not None and owner.name in done and owner.error is not None and plan.error is None:
                 planned[i] = _not_planned(plan, owner)
                 if plan.name in owners:
                     owners[plan.name] = planned[i]
+            done.add(plan.name)
         analysed = [owner for owner in owners.values() if owner.result is not None]
         analyses = []
         for owner in analysed:

@@ -60,7 +60,10 @@ def _ending(outcome: RunResult | BaseException, child_traceback: str) -> bytes:
     else:
         ending = ("raise", outcome, child_traceback)
     try:
-        return pickle.dumps(ending, _PROTOCOL)
+        payload = pickle.dumps(ending, _PROTOCOL)
+        if ending[0] == "raise":
+            pickle.loads(payload)  # an exception whose class can't be rebuilt from its pickle (a custom __init__)
+        return payload
     except Exception as error:
         if isinstance(outcome, RunResult):
             said = RuntimeError(f"the program's exports could not be sent from its process: {error}")
@@ -81,7 +84,9 @@ def _in_child(write_end: int, run: Callable[..., RunResult]) -> None:
 
         # This process's own loop: the one it inherited shares its selector and self-pipe with the parent's (kept
         # referenced, so collecting it never closes what the parent still uses).
-        inherited = asyncio.get_event_loop_policy().get_event_loop()
+        _inherited = None
+        with contextlib.suppress(RuntimeError):  # none yet (Python 3.14 raises where earlier ones made one)
+            _inherited = asyncio.get_event_loop_policy().get_event_loop()
         asyncio.set_event_loop(asyncio.new_event_loop())
         outcome: RunResult | BaseException
         child_traceback = ""
@@ -92,7 +97,6 @@ def _in_child(write_end: int, run: Callable[..., RunResult]) -> None:
         payload = _ending(outcome, child_traceback)
         with sending:
             pipe.write(payload)
-        del inherited
 
 
 def _preload() -> None:
@@ -111,8 +115,8 @@ def _preload() -> None:
 
 
 def _read(pipe: Any, stack: str, on_registration: Callable[[Registration], None] | None) -> RunResult | BaseException:
-    """Every message up to how the run ended: the result, or the exception to raise once the child is reaped (None
-    for a stream that ended or broke first: the child's status says why)."""
+    """Every message up to how the run ended: the result, or the exception to raise once the child is reaped (a
+    ChildLost for a stream that ended or broke first; the caller adds the child's status)."""
     registrations: list[Registration] = []
     while True:
         try:
@@ -189,7 +193,8 @@ def run(
     finally:
         status = os.waitpid(pid, 0)[1] if ended else stop_child(pid)  # interrupted, or on_registration raised
     if isinstance(outcome, ChildLost) and status:
-        outcome = ChildLost(f"{outcome} (exit status {os.waitstatus_to_exitcode(status)})")
+        code = os.waitstatus_to_exitcode(status)
+        outcome = ChildLost(f"{outcome} ({f'killed by signal {-code}' if code < 0 else f'exit status {code}'})")
     if isinstance(outcome, BaseException):
         raise outcome
     return outcome

@@ -67,15 +67,19 @@ def fork_child(body: Callable[[int], None]) -> tuple[int, int] | None:
         read_end, write_end = os.pipe()
     except OSError:
         return None
+    # Ctrl-C held back across the fork: neither process may see it before it knows which one it is.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         pid = os.fork()
     except OSError:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         os.close(read_end)
         os.close(write_end)
         return None
     if pid == 0:  # pragma: no cover (the child's coverage isn't collected; its effects are tested)
         status = 1
         try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
             os.close(read_end)
             body(write_end)
             status = 0
@@ -84,15 +88,21 @@ def fork_child(body: Callable[[int], None]) -> tuple[int, int] | None:
                 sys.stdout.flush()
                 sys.stderr.flush()
             os._exit(status)
-    os.close(write_end)
+    try:
+        os.close(write_end)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
     return pid, read_end
 
 
 def stop_child(pid: int) -> int:
-    """Kill a child (if it still runs) and reap it; its wait status."""
+    """Kill a child (if it still runs) and reap it; its wait status (0 if it was reaped already)."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    return os.waitpid(pid, 0)[1]
+    try:
+        return os.waitpid(pid, 0)[1]
+    except ChildProcessError:  # reaped just before an interruption
+        return 0
 
 
 def _send_result(fn: Callable[..., Any], args: tuple[Any, ...], write_end: int) -> None:
@@ -137,15 +147,19 @@ class Pending(Generic[T]):
         and reaped if this is interrupted."""
         if self._pid is None:
             return
-        pid, read_end, status = self._pid, self._read_end, None
-        self._read_end = -1  # the reader below owns it now
+        pid, read_end, status, payload = self._pid, self._read_end, None, b""
+        self._pid, self._read_end = None, -1  # this reader owns them now
         try:
-            with os.fdopen(read_end, "rb") as pipe:
+            try:
+                pipe = os.fdopen(read_end, "rb")
+            except BaseException:
+                os.close(read_end)
+                raise
+            with pipe:
                 payload = pipe.read()
             status = os.waitpid(pid, 0)[1]
         finally:
-            self._pid = None
-            if status is None:
+            if status is None:  # interrupted: the child's result is no one's
                 stop_child(pid)
         try:
             self._message = pickle.loads(payload) if status == 0 and payload else None
@@ -169,9 +183,10 @@ class Pending(Generic[T]):
         """Stop the child, if it is still running (the caller won't read its result)."""
         if self._pid is not None:
             pid, self._pid = self._pid, None
-            os.close(self._read_end)
-            self._read_end = -1
+            read_end, self._read_end = self._read_end, -1
             stop_child(pid)
+            with contextlib.suppress(OSError):
+                os.close(read_end)
 
 
 class Lane:
