@@ -8,6 +8,7 @@ import importlib.util
 import json
 import os
 import sys
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -131,6 +132,33 @@ def _plan_stack_once(
     for registration in planned.result.registrations if planned.result and on_registration else ():
         on_registration(registration)
     return planned
+
+
+def instances_made(monkeypatch: pytest.MonkeyPatch, cls: type) -> list[weakref.ref]:
+    """A weak reference to every instance of `cls` made in this process from now on (its __init__ spied on)."""
+    made: list[weakref.ref] = []
+    init = cls.__init__
+
+    def recorded(self, *args, **kwargs):
+        made.append(weakref.ref(self))
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, "__init__", recorded)
+    return made
+
+
+@pytest.fixture
+def stopped(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The wait status of every child stopped (killed and reaped), by a lane or a program's run."""
+    statuses: list[int] = []
+    stop_child = second_core.stop_child
+
+    def recorded(pid: int) -> int:
+        statuses.append(stop_child(pid))
+        return statuses[-1]
+
+    monkeypatch.setattr(second_core, "stop_child", recorded)
+    return statuses
 
 
 def children() -> set[int]:

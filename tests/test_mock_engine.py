@@ -285,18 +285,9 @@ def test_a_runs_own_cycles_are_freed_when_it_ends_though_full_collections_are_of
 
 
 def test_every_resource_of_the_owner_run_is_freed_when_it_ends(monkeypatch):
-    import weakref
+    from tests.conftest import instances_made, run_owner
 
-    from tests.conftest import run_owner
-
-    made: list[weakref.ref] = []
-    resource_init = pulumi.Resource.__init__
-
-    def recorded(self, *args, **kwargs):
-        made.append(weakref.ref(self))
-        resource_init(self, *args, **kwargs)
-
-    monkeypatch.setattr(pulumi.Resource, "__init__", recorded)
+    made = instances_made(monkeypatch, pulumi.Resource)
     with young_collections_only():  # as the plan command runs
         run_owner()
     assert len(made) > 50
@@ -306,16 +297,9 @@ def test_every_resource_of_the_owner_run_is_freed_when_it_ends(monkeypatch):
 def test_the_event_loop_made_for_a_run_keeps_nothing_of_it(monkeypatch):
     """The loop's self-pipe reader keeps the context the loop was made in: made inside a run, it kept that run's
     monitor, and with it every resource's mock state, for the life of the process."""
-    import weakref
+    from tests.conftest import instances_made
 
-    monitors: list[weakref.ref] = []
-    monitor_init = mock_engine.RecordingMonitor.__init__
-
-    def recorded(self, *args, **kwargs):
-        monitors.append(weakref.ref(self))
-        monitor_init(self, *args, **kwargs)
-
-    monkeypatch.setattr(mock_engine.RecordingMonitor, "__init__", recorded)
+    monitors = instances_made(monkeypatch, mock_engine.RecordingMonitor)
     policy = asyncio.get_event_loop_policy()
     previous = policy.get_event_loop()
     asyncio.set_event_loop_policy(None)  # a fresh process's: the first use of the loop makes it

@@ -12,6 +12,7 @@ import pytest
 
 from bench.plan_scale import write_project
 from tenancy.contract import CONTRACT_VERSION
+from tests.conftest import instances_made
 from tooling import (
     access,
     cli,
@@ -20,7 +21,6 @@ from tooling import (
     mock_engine,
     plan,
     policy_evaluation,
-    program_child,
     second_core,
     stackfiles,
 )
@@ -304,18 +304,10 @@ def test_the_diagram_shows_both_regions_and_the_replication(plans):
 @pytest.mark.usefixtures("forking")
 def test_the_plan_on_two_cores_is_the_plan_on_one_byte_for_byte(tmp_path, monkeypatch):
     write_project(tmp_path, 60)  # past PAIRWISE_LIMIT: tenants checked against their neighbours
-    monitors: list[str] = []
-    monitor_init = mock_engine.RecordingMonitor.__init__
-
-    def counted(self, *args, **kwargs):
-        monitors.append("here")
-        monitor_init(self, *args, **kwargs)
-
-    monkeypatch.setattr(mock_engine.RecordingMonitor, "__init__", counted)
+    monitors = instances_made(monkeypatch, mock_engine.RecordingMonitor)
     forks: list[str] = []
     fork_child = second_core.fork_child
     monkeypatch.setattr(second_core, "fork_child", lambda body: forks.append("fork") or fork_child(body))
-    monkeypatch.setattr(program_child, "fork_child", second_core.fork_child)
     on_two = plan.as_json(plan.plan_all(tmp_path))  # every shipped stack, the owner's with 60 tenants
     assert len(monitors) == 2  # the owner and recovery programs ran in children, the two tenant stacks here
     # Those two, the stack policies of the owner (and of the recovery stack if large) and the owner's access analysis.

@@ -12,7 +12,16 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from tests.conftest import ACCOUNT, REGION, SECRET_KEYS, SUBNETS, as_pulumi_config, children, owner_values
+from tests.conftest import (
+    ACCOUNT,
+    REGION,
+    SECRET_KEYS,
+    SUBNETS,
+    as_pulumi_config,
+    children,
+    instances_made,
+    owner_values,
+)
 from tests.test_mock_engine import EchoMocks, roles_program
 from tooling import mock_engine, program_child, second_core
 from tooling.aws_standin import OfflineAws
@@ -40,14 +49,7 @@ def owner_arguments() -> dict:
 def test_the_owner_run_in_a_child_is_the_run_here_record_for_record(monkeypatch):
     config = as_pulumi_config(owner_values())
     here = run_program(config, **owner_arguments())
-    monitors_here: list[object] = []
-    monitor_init = mock_engine.RecordingMonitor.__init__
-
-    def counted(self, *args, **kwargs):
-        monitors_here.append(self)
-        monitor_init(self, *args, **kwargs)
-
-    monkeypatch.setattr(mock_engine.RecordingMonitor, "__init__", counted)
+    monitors_here = instances_made(monkeypatch, mock_engine.RecordingMonitor)
     handed: list[str] = []
     there = program_child.run(config, **owner_arguments(), on_registration=lambda r: handed.append(r.urn))
     assert monitors_here == []  # the program ran elsewhere
@@ -129,10 +131,7 @@ def test_a_message_cut_short_is_the_same_error(monkeypatch):
         program_child.run({}, stack="engine", mocks=EchoMocks(), program=roles_program(1))
 
 
-def test_when_the_reader_fails_the_child_is_stopped_at_once_and_reaped(monkeypatch):
-    statuses: list[int] = []
-    stop_child = program_child.stop_child
-    monkeypatch.setattr(program_child, "stop_child", lambda pid: statuses.append(stop_child(pid)) or statuses[-1])
+def test_when_the_reader_fails_the_child_is_stopped_at_once_and_reaped(monkeypatch, stopped):
     monkeypatch.setattr(program_child, "_BUFFER", 0)  # the first record reaches the reader at once
 
     def declares_then_waits() -> None:
@@ -145,7 +144,7 @@ def test_when_the_reader_fails_the_child_is_stopped_at_once_and_reaped(monkeypat
 
     with pytest.raises(RuntimeError, match="the pack failed"):
         program_child.run({}, stack="engine", mocks=EchoMocks(), program=declares_then_waits, on_registration=refuse)
-    assert [os.WTERMSIG(status) for status in statuses] == [signal.SIGKILL]
+    assert [os.WTERMSIG(status) for status in stopped] == [signal.SIGKILL]
 
 
 def test_without_a_fork_it_is_the_run_here(monkeypatch):

@@ -41,15 +41,6 @@ def sleeps_in_a_child() -> str:
     return "computed here"
 
 
-@pytest.fixture
-def stopped(monkeypatch) -> list[int]:
-    """The wait status of every child stopped (killed and reaped)."""
-    statuses: list[int] = []
-    stop_child = second_core.stop_child
-    monkeypatch.setattr(second_core, "stop_child", lambda pid: statuses.append(stop_child(pid)) or statuses[-1])
-    return statuses
-
-
 @forking
 def test_the_result_comes_from_a_child_and_is_the_calls():
     before = children()

@@ -33,10 +33,11 @@ from typing import Any
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.proto import resource_pb2
 
+from tooling import second_core
 from tooling.mock_engine import ROOT, ProgramError, registration_of, run_program
 from tooling.records import Registration, RunResult
 from tooling.resource_types import TYPES
-from tooling.second_core import add_note, can_fork, fork_child, stop_child
+from tooling.second_core import add_note, can_fork
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 _BUFFER = 1 << 20  # bytes per write to the pipe: a run sends tens of thousands of small messages
@@ -175,7 +176,7 @@ def run(
     child = None
     if fork and can_fork():
         _preload()
-        child = fork_child(lambda write_end: _in_child(write_end, run_here))
+        child = second_core.fork_child(lambda write_end: _in_child(write_end, run_here))
     if child is None:
         try:
             result = run_here()
@@ -191,7 +192,9 @@ def run(
             outcome = _read(pipe, stack, on_registration)
         ended = True
     finally:
-        status = os.waitpid(pid, 0)[1] if ended else stop_child(pid)  # interrupted, or on_registration raised
+        status = (
+            os.waitpid(pid, 0)[1] if ended else second_core.stop_child(pid)
+        )  # interrupted, or on_registration raised
     if isinstance(outcome, ChildLost) and status:
         code = os.waitstatus_to_exitcode(status)
         outcome = ChildLost(f"{outcome} ({f'killed by signal {-code}' if code < 0 else f'exit status {code}'})")
