@@ -8,17 +8,21 @@ what AWS does. The ideal is the owner's critical path plus one tenant's (every t
 Not modeled: the refresh before the owner's `up`, Pulumi CLI and plugin start-up per stack (`--overhead` adds a
 fixed number of seconds per stack), API throttling, quotas.
 
-Usage: .venv/bin/python -m bench.deploy_scale [--overhead SECONDS] [N ...]      (default 1 10 100 500)
+It also measures the scheduler's own cost, in CPU microseconds per stack: a whole `up` and `destroy` at parallel 32,
+and a failed owner (every stack that waits on it is skipped at once). Flat across sizes means linear in stacks.
+
+Usage: .venv/bin/python -m bench.deploy_scale [--overhead SECONDS] [N ...]      (default 1 10 100 500 1000 5000)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import time
 from pathlib import Path
 
 from tooling import estimate, plan
-from tooling.deploy import build_graph, simulate
+from tooling.deploy import FAILED, Schedule, build_graph, simulate
 from tooling.stackfiles import StackFile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +63,23 @@ def measure(tenants: int, owner: float, tenant: float, overhead: float = 0.0) ->
     return row
 
 
+def scheduler_cost(tenants: int, parallel: int = 32) -> dict:
+    """CPU microseconds per stack that the scheduler itself takes: a whole up, a whole destroy, a failed owner."""
+    graph = build_graph(fleet(tenants))
+    seconds = dict.fromkeys(graph.stacks, 1.0)
+    row: dict = {"tenants": tenants}
+    for operation in ("up", "destroy"):
+        began = time.process_time()
+        simulate(graph, operation, seconds, parallel)
+        row[f"{operation}_us_per_stack"] = round((time.process_time() - began) / len(graph.stacks) * 1e6, 1)
+    schedule = Schedule(graph, "up", graph.order("up"), parallel)
+    schedule.start("owner")
+    began = time.process_time()
+    schedule.finish("owner", FAILED)
+    row["owner_failure_us_per_stack"] = round((time.process_time() - began) / len(graph.stacks) * 1e6, 1)
+    return row
+
+
 def _minutes(seconds: float) -> str:
     return f"{seconds / 60:,.1f} min"
 
@@ -76,7 +97,7 @@ def table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("sizes", nargs="*", type=int, default=[1, 10, 100, 500])
+    parser.add_argument("sizes", nargs="*", type=int, default=[1, 10, 100, 500, 1000, 5000])
     parser.add_argument("--overhead", type=float, default=0.0, help="fixed seconds per stack (CLI, plugins)")
     args = parser.parse_args(argv)
     owner, tenant = stack_seconds()
@@ -85,6 +106,8 @@ def main(argv: list[str] | None = None) -> None:
     for row in rows:
         print(json.dumps(row, sort_keys=True))
     print(table(rows))
+    for size in sorted(args.sizes):
+        print(json.dumps(scheduler_cost(size), sort_keys=True))
 
 
 if __name__ == "__main__":

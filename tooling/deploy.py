@@ -15,6 +15,7 @@ Nothing here needs the Pulumi CLI or AWS.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import os
 import queue
@@ -24,6 +25,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -99,6 +101,16 @@ def _credentials(stack_file: StackFile, project: str) -> Credentials | None:
 class Graph:
     stacks: dict[str, DeployStack]  # in deployment order
 
+    @cached_property
+    def _dependents(self) -> dict[str, tuple[str, ...]]:
+        """Stack → the stacks that depend on it, in deployment order (built once: thousands of tenants wait on one
+        owner, and destroy asks for them at every step)."""
+        found: dict[str, list[str]] = {name: [] for name in self.stacks}
+        for stack in self.stacks.values():
+            if stack.depends_on is not None:
+                found.setdefault(stack.depends_on, []).append(stack.name)
+        return {name: tuple(names) for name, names in found.items()}
+
     def order(self, operation: str) -> list[str]:
         names = list(self.stacks)
         return names[::-1] if operation == "destroy" else names
@@ -106,7 +118,7 @@ class Graph:
     def prerequisites(self, name: str, operation: str) -> set[str]:
         """The stacks `name` waits for in this operation."""
         if operation == "destroy":
-            return {s.name for s in self.stacks.values() if s.depends_on == name}
+            return set(self._dependents.get(name, ()))
         dependency = self.stacks[name].depends_on
         return {dependency} if dependency else set()
 
@@ -116,8 +128,13 @@ class Graph:
         todo = [name]
         while todo:
             current = todo.pop()
-            for other in self.stacks:
-                if other not in found and current in self.prerequisites(other, operation):
+            if operation == "destroy":
+                dependency = self.stacks[current].depends_on
+                waiting: Iterable[str] = () if dependency is None else (dependency,)
+            else:
+                waiting = self._dependents.get(current, ())
+            for other in waiting:
+                if other not in found:
                     found.add(other)
                     todo.append(other)
         return found
@@ -201,17 +218,22 @@ def build_graph(files: Iterable[StackFile], project: str = "lattice-tenancy", ex
 
 def _topological(stacks: dict[str, DeployStack]) -> list[str]:
     """Dependencies first; among stacks ready together, owners, then recovery stacks, then tenants, by name."""
-    remaining = dict(stacks)
+    waiting: dict[str, list[DeployStack]] = {}
+    ready: list[tuple[int, str]] = []
+    for stack in stacks.values():
+        if stack.depends_on is None:
+            heapq.heappush(ready, (KIND_ORDER[stack.kind], stack.name))
+        else:
+            waiting.setdefault(stack.depends_on, []).append(stack)
     ordered: list[str] = []
-    while remaining:
-        ready = sorted(
-            (s for s in remaining.values() if s.depends_on is None or s.depends_on in ordered),
-            key=lambda s: (KIND_ORDER[s.kind], s.name),
-        )
-        if not ready:  # unreachable with the kind rules above, kept as the graph's own guarantee
-            raise InputError("the stacks " + ", ".join(sorted(remaining)) + " wait for each other (a cycle)")
-        ordered.append(ready[0].name)
-        del remaining[ready[0].name]
+    while ready:
+        name = heapq.heappop(ready)[1]
+        ordered.append(name)
+        for stack in waiting.pop(name, ()):
+            heapq.heappush(ready, (KIND_ORDER[stack.kind], stack.name))
+    if len(ordered) < len(stacks):  # unreachable with the kind rules above, kept as the graph's own guarantee
+        remaining = sorted(set(stacks) - set(ordered))
+        raise InputError("the stacks " + ", ".join(remaining) + " wait for each other (a cycle)")
     return ordered
 
 
@@ -241,64 +263,73 @@ class Schedule:
         for name in done:
             if name in self.status:
                 self.status[name] = DONE_EARLIER
+        # Kept beside `status` so that each step costs what it starts or ends, not a walk over every stack.
+        self._pending = {name: None for name, status in self.status.items() if status == PENDING}  # in order
+        self._running: set[str] = set()
+        self._position = {name: i for i, name in enumerate(self.status)}
 
     @property
     def running(self) -> list[str]:
-        return [n for n, s in self.status.items() if s == RUNNING]
+        return sorted(self._running, key=self._position.__getitem__)
 
     def startable(self) -> list[str]:
         """Pending stacks whose prerequisites have all finished well, in order, up to the free slots."""
-        free = self.parallel - len(self.running)
-        ready = [
-            name
-            for name, status in self.status.items()
-            if status == PENDING
-            and all(
-                self.status.get(p, SUCCEEDED) in FINISHED_OK for p in self.graph.prerequisites(name, self.operation)
-            )
-        ]
-        return ready[: max(free, 0)]
+        free = self.parallel - len(self._running)
+        ready: list[str] = []
+        for name in self._pending:
+            if len(ready) >= free:
+                break
+            prerequisites = self.graph.prerequisites(name, self.operation)
+            if all(self.status.get(p, SUCCEEDED) in FINISHED_OK for p in prerequisites):
+                ready.append(name)
+        return ready
 
     def start(self, name: str) -> None:
-        assert self.status[name] == PENDING and len(self.running) < self.parallel, name
-        self.status[name] = RUNNING
+        assert self.status[name] == PENDING and len(self._running) < self.parallel, name
+        self._set(name, RUNNING)
 
     def finish(self, name: str, status: str, detail: str = "") -> list[str]:
         """Record a running stack's end; a failure or cancellation skips what waits on it. Returns the skipped."""
-        self.status[name] = status
+        self._set(name, status)
         if detail:
             self.detail[name] = detail
         if status == SUCCEEDED:
             return []
-        skipped = [
-            n for n in self.status if n in self.graph.waiting_on(name, self.operation) and self.status[n] == PENDING
-        ]
+        waiting = self.graph.waiting_on(name, self.operation)
+        skipped = [n for n in self._pending if n in waiting]
         for n in skipped:
-            self.status[n] = SKIPPED
+            self._set(n, SKIPPED)
             self.detail[n] = f"{name} {status}"
         return skipped
 
     def cancel_pending(self) -> list[str]:
-        pending = [n for n, s in self.status.items() if s == PENDING]
+        pending = list(self._pending)
         for n in pending:
-            self.status[n] = NOT_STARTED
+            self._set(n, NOT_STARTED)
         return pending
 
     def finished(self) -> bool:
-        return not any(s in (PENDING, RUNNING) for s in self.status.values())
+        return not self._pending and not self._running
+
+    def _set(self, name: str, status: str) -> None:
+        self.status[name] = status
+        self._pending.pop(name, None)
+        if status == RUNNING:
+            self._running.add(name)
+        else:
+            self._running.discard(name)
 
 
 def simulate(graph: Graph, operation: str, seconds: Mapping[str, float], parallel: int) -> float:
     """Modeled wall time of a run in which stack `s` takes `seconds[s]`: the same Schedule, on a virtual clock."""
     schedule = Schedule(graph, operation, graph.order(operation), parallel)
     now = 0.0
-    ends: dict[str, float] = {}
+    ends: list[tuple[float, str]] = []  # a heap of the running stacks' (end, name): the first to end is first
     while not schedule.finished():
         for name in schedule.startable():
             schedule.start(name)
-            ends[name] = now + seconds[name]
-        name = min(schedule.running, key=lambda n: (ends[n], n))
-        now = ends.pop(name)
+            heapq.heappush(ends, (now + seconds[name], name))
+        now, name = heapq.heappop(ends)
         schedule.finish(name, SUCCEEDED)
     return now
 
