@@ -165,3 +165,32 @@ def test_the_live_view_shows_every_stack_and_the_latest_log_line(tmp_path):
     assert "aws:rds/instance:Instance db creating (120s)" in text
     assert "owner-dr" in text and "failed" in text and "boom" in text and "pending" in text
     assert last_line(tmp_path / "missing.log") == ""
+
+
+def test_the_live_view_of_more_stacks_than_the_screen_holds_shows_the_counts_and_what_needs_a_look(tmp_path):
+    from rich.console import Console
+
+    from tests.deploy_fakes import fleet
+
+    graph = deploy.build_graph(fleet(3000))
+    console = Console(file=io.StringIO(), width=120, height=20, force_terminal=False)
+    progress = LiveProgress(graph, graph.order("up"), "up", tmp_path, console=console)
+    for name in ("owner", "owner-dr", *(f"tenant-{i}" for i in range(100))):
+        progress(deploy.Event(name, "succeeded", 1.0))
+    progress(deploy.Event("tenant-2998", "failed", 3.0, "boom"))
+    for i in range(2500, 2505):
+        progress(deploy.Event(f"tenant-{i}", "running"))
+    console.print(progress.render(), crop=True)
+    lines = console.file.getvalue().splitlines()
+    assert len(lines) <= 20, lines
+    assert lines[0] == "2,894 pending, 5 running, 102 succeeded, 1 failed"
+    shown = [line.split()[1] for line in lines if line.startswith("│ tenant-")]
+    assert shown[:6] == [*(f"tenant-{i}" for i in range(2500, 2505)), "tenant-2998"]  # what needs a look first
+    assert "boom" in "".join(lines) and any("… 2,989 more" in line for line in lines)
+    # the stacks that fit are all shown, in order, as before
+    small = deploy.build_graph(fleet(3))
+    console = Console(file=io.StringIO(), width=120, height=20, force_terminal=False)
+    console.print(LiveProgress(small, small.order("up"), "up", tmp_path, console=console).render(), crop=True)
+    assert [line.split()[1] for line in console.file.getvalue().splitlines() if line.startswith("│ ")] == small.order(
+        "up"
+    )

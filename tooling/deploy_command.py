@@ -117,11 +117,12 @@ def _workflow(args: argparse.Namespace) -> int:
 
 def render_waves(graph: deploy.Graph, operation: str, selected: list[str], refresh: str) -> str:
     out = [f"{operation}: {len(selected)} of {len(graph.stacks)} stack(s), in waves (a wave needs only earlier ones)"]
+    chosen = set(selected)
     for number, wave in enumerate(graph.waves(operation, selected), 1):
         out.append(f"  wave {number}:")
         for name in wave:
             stack = graph.stacks[name]
-            waits = sorted(p for p in graph.prerequisites(name, operation) if p in selected)
+            waits = sorted(p for p in graph.prerequisites(name, operation) if p in chosen)
             notes = [stack.kind, stack.region, stack.credentials.describe() if stack.credentials else "ambient creds"]
             if operation in ("up", "preview") and automation.refresh_on_up(stack, refresh):
                 notes.append("refresh first")

@@ -78,26 +78,49 @@ class LiveProgress:
         self._live: Any = None
 
     def render(self) -> Any:
+        """Every stack, in the run's order, when they fit on the screen; otherwise the counts by status, then the
+        stacks worth a look (running, failed, cancelled, skipped, not started, the next pending) as far as it goes.
+        A table of thousands of rows took seconds to draw, twice a second, and the screen showed its top anyway."""
+        from rich.console import Group
         from rich.table import Table
 
-        table = Table(title=f"{self.operation}: {len(self.selected)} stack(s)", expand=False)
+        with self._lock:
+            status, detail = dict(self.status), dict(self.detail)
+            began, took = dict(self.began), dict(self.took)
+        room = max(self.console.height - self.FRAME_LINES, 1)
+        shown = self.selected if len(self.selected) <= room else self._worth_a_look(status, room - 1)
+        table = Table(title=f"{self.operation}: {len(self.selected):,} stack(s)", expand=False)
         for column in ("stack", "kind", "status", "time", "latest"):
             table.add_column(column, overflow="ellipsis", no_wrap=True, max_width=80 if column == "latest" else None)
-        with self._lock:
-            rows = [
-                (n, self.status[n], self.detail.get(n, ""), self.began.get(n), self.took.get(n)) for n in self.selected
-            ]
-        for name, status, detail, began, took in rows:
-            seconds = took if took is not None else (time.monotonic() - began if began is not None else None)
-            latest = last_line(self.log_dir / f"{name}.log") if status == RUNNING else detail
+        for name in shown:
+            state, started, finished = status[name], began.get(name), took.get(name)
+            seconds = (
+                finished if finished is not None else (time.monotonic() - started if started is not None else None)
+            )
+            latest = last_line(self.log_dir / f"{name}.log") if state == RUNNING else detail.get(name, "")
             table.add_row(
                 name,
                 self.graph.stacks[name].kind,
-                f"[{STYLE.get(status, '')}]{status}[/]",
+                f"[{STYLE.get(state, '')}]{state}[/]",
                 "" if seconds is None else f"{seconds:.0f}s",
                 latest,
             )
-        return table
+        if len(shown) == len(self.selected):
+            return table
+        table.add_row(f"… {len(self.selected) - len(shown):,} more", "", "", "", "")
+        counts: dict[str, int] = {}
+        for state in status.values():
+            counts[state] = counts.get(state, 0) + 1
+        return Group(", ".join(f"{counts[s]:,} {s}" for s in STYLE if s in counts), table)
+
+    FRAME_LINES = 6  # the counts, the title, the header and the table's borders
+
+    def _worth_a_look(self, status: dict[str, str], room: int) -> list[str]:
+        by_status: dict[str, list[str]] = {}
+        for name in self.selected:
+            by_status.setdefault(status[name], []).append(name)
+        order = ["running", "failed", "cancelled", "skipped", "not started", "pending"]
+        return [name for state in order for name in by_status.get(state, ())][:room]  # each kind in the run's order
 
     def __enter__(self) -> LiveProgress:
         from rich.live import Live
