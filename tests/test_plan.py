@@ -13,6 +13,7 @@ import pytest
 from bench.plan_scale import write_project
 from tenancy.contract import CONTRACT_VERSION
 from tests.conftest import instances_made
+from tests.deploy_fakes import stack_file
 from tooling import (
     access,
     cli,
@@ -353,3 +354,29 @@ def test_a_stack_that_names_itself_keeps_its_own_error(tmp_path):
     assert by_name["owner"].error is None
     assert "acme/lattice-tenancy/owner-dr" in by_name["owner-dr"].error  # its own error, not "not planned"
     assert not by_name["owner-dr"].error.startswith("not planned"), by_name["owner-dr"].error
+
+
+def test_a_plan_of_some_stacks_runs_what_they_read_and_a_named_owners_tenants_only():
+    files = [
+        stack_file("owner", "owner"),
+        stack_file("owner-dr", "recovery", "acme/lattice-tenancy/owner"),
+        stack_file("tenant-a", "tenant", "acme/lattice-tenancy/owner"),
+        stack_file("tenant-b", "tenant", "acme/lattice-tenancy/owner"),
+        stack_file("tenant-a-dr", "tenant", "acme/lattice-tenancy/owner-dr"),
+        stack_file("elsewhere", "tenant", "acme/other-project/platform"),
+    ]
+    assert plan.needed_for(files, ["tenant-a"]) == {"tenant-a", "owner"}
+    assert plan.needed_for(files, ["tenant-a-dr"]) == {"tenant-a-dr", "owner-dr", "owner"}
+    assert plan.needed_for(files, ["owner"]) == {"owner", "tenant-a", "tenant-b"}  # its access analysis reads them
+    assert plan.needed_for(files, ["owner-dr"]) == {"owner-dr", "owner", "tenant-a-dr"}
+    assert plan.needed_for(files, ["elsewhere", "nope"]) == {"elsewhere"}
+
+
+@pytest.mark.fresh_plans
+def test_a_tenants_plan_runs_two_stacks_and_is_the_one_a_whole_plan_gives(plans, monkeypatch):
+    ran: list[str] = []
+    plan_stack = plan.plan_stack
+    monkeypatch.setattr(plan, "plan_stack", lambda stack_file, *args, **kw: ran.append(stack_file.name) or plan_stack(stack_file, *args, **kw))  # fmt: skip
+    alone = plan.plan_all(ROOT, ["tenant-a"])
+    assert ran == ["owner", "tenant-a"] and [p.name for p in alone] == ["tenant-a"]
+    assert plan.as_json(alone) == plan.as_json([p for p in plans if p.name == "tenant-a"])

@@ -44,7 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument("--root", type=Path, default=ROOT, help="the project folder (default: this checkout)")
     stacks = _Parser(add_help=False)
-    stacks.add_argument("--stack", action="append", help="only this stack (repeatable); owner stacks still run first")
+    stacks.add_argument(
+        "--stack", action="append", help="only this stack (repeatable), with the stacks it reads and an owner's tenants"
+    )
     stacks.add_argument("--policy-config", type=Path, help="policy pack config, as `--policy-pack-config` takes it")
 
     parser = _Parser(prog="python -m tooling", description=__doc__.split("\n\n")[0])

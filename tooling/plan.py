@@ -135,11 +135,36 @@ def plan_stack(
     return plan
 
 
+def needed_for(stack_files: list[StackFile], only: list[str]) -> set[str]:
+    """The stacks a plan of `only` runs: those, the stacks they read (a tenant its owner, a recovery stack its
+    primary, transitively), and the tenants of a named owner or recovery stack (its access analysis reads them).
+    The rest can't change what is returned: with thousands of tenant stacks, one tenant's plan runs two stacks."""
+    by_name = {f.name: f for f in stack_files}
+
+    def read_by(stack_file: StackFile) -> str | None:
+        key = {"tenant": "ownerStack", "recovery": "primaryStack"}.get(stack_file.kind)
+        reference = stack_file.config.get(f"lattice-tenancy:{key}") if key else None
+        return reference.rsplit("/", 1)[-1] if isinstance(reference, str) else None
+
+    wanted = set(only)
+    wanted |= {f.name for f in stack_files if f.kind == "tenant" and read_by(f) in wanted}
+    needed: set[str] = set()
+    todo = sorted(wanted)
+    while todo:
+        name = todo.pop()
+        if name in needed or name not in by_name:
+            continue
+        needed.add(name)
+        if (reads := read_by(by_name[name])) is not None:
+            todo.append(reads)
+    return needed
+
+
 def plan_all(
     root: Path = ROOT, only: list[str] | None = None, policy_config: dict | None = None, lane: Lane | None = None
 ) -> list[StackPlan]:
     """Every stack file (owners first), each with the pack's verdicts, and the owners' access analyses; `only`
-    limits what is returned, not what runs (a tenant needs its owner's plan).
+    limits what is returned, and runs only what that needs (see needed_for).
 
     On two cores (`lane`: by default, where a fork is safe: tooling.second_core), an owner or recovery stack's program
     runs in a child process while this one reads its resources and runs the pack on each; the stack policies of a
@@ -148,8 +173,12 @@ def plan_all(
     planned: list[StackPlan] = []
     owners: dict[str, StackPlan] = {}
     verdicts: list[tuple[StackPlan, Pending[list[Any]]]] = []
+    stack_files = read_stack_files(root)
+    if only is not None:
+        needed = needed_for(stack_files, only)
+        stack_files = [f for f in stack_files if f.name in needed]
     with lane or Lane() as lane:
-        for stack_file in read_stack_files(root):
+        for stack_file in stack_files:
             evaluation = Evaluation(policy_config)
             serving = stack_file.kind in SERVING_KINDS
             plan = plan_stack(stack_file, owners, evaluation.add, in_child=serving and lane.forks)
