@@ -45,7 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--root", type=Path, default=ROOT, help="the project folder (default: this checkout)")
     stacks = _Parser(add_help=False)
     stacks.add_argument(
-        "--stack", action="append", help="only this stack (repeatable), with the stacks it reads and an owner's tenants"
+        "--stack",
+        action="append",
+        help="only this stack (repeatable); runs it, the stacks it reads and, for an owner or recovery stack, its tenants",
     )
     stacks.add_argument("--policy-config", type=Path, help="policy pack config, as `--policy-pack-config` takes it")
 

@@ -296,7 +296,7 @@ class Schedule:
         if status == SUCCEEDED:
             return []
         waiting = self.graph.waiting_on(name, self.operation)
-        skipped = [n for n in self._pending if n in waiting]
+        skipped = sorted((n for n in waiting if n in self._pending), key=self._position.__getitem__)
         for n in skipped:
             self._set(n, SKIPPED)
             self.detail[n] = f"{name} {status}"

@@ -1,7 +1,7 @@
 """The policy pack against every stack in this repository, offline, reported the way `pulumi preview` does.
 
     python -m tooling policies                          # every Pulumi.<stack>.yaml: owners first, then the rest
-    python -m tooling policies --stack tenant-a         # only these (repeatable); owner stacks still run first
+    python -m tooling policies --stack tenant-a         # only these (repeatable), and the stacks they read
     python -m tooling policies --policy-config cfg.json # policy config, as `--policy-pack-config` takes it
 
 Each stack's program runs under Pulumi's mock engine (tooling.mock_engine) with its real stack file; a tenant's
@@ -64,7 +64,7 @@ class StackCheck:
 def check_stacks(
     root: Path = ROOT, only: Sequence[str] | None = None, config: Mapping[str, Any] | None = None
 ) -> list[StackCheck]:
-    """Plan every stack (owners first) with the pack's verdicts; `only` limits what is returned."""
+    """Plan every stack (owners first) with the pack's verdicts; `only`: those stacks (see plan.needed_for)."""
     normalize_config(config)  # bad policy config fails before any stack runs
     return [
         StackCheck(

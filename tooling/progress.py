@@ -87,8 +87,8 @@ class LiveProgress:
         with self._lock:
             status, detail = dict(self.status), dict(self.detail)
             began, took = dict(self.began), dict(self.took)
-        room = max(self.console.height - self.FRAME_LINES, 1)
-        shown = self.selected if len(self.selected) <= room else self._worth_a_look(status, room - 1)
+        fits = len(self.selected) <= self.console.height - 5  # the title, the header, the bottom border
+        shown = self.selected if fits else self._worth_a_look(status, max(self.console.height - 7, 1))
         table = Table(title=f"{self.operation}: {len(self.selected):,} stack(s)", expand=False)
         for column in ("stack", "kind", "status", "time", "latest"):
             table.add_column(column, overflow="ellipsis", no_wrap=True, max_width=80 if column == "latest" else None)
@@ -111,9 +111,7 @@ class LiveProgress:
         counts: dict[str, int] = {}
         for state in status.values():
             counts[state] = counts.get(state, 0) + 1
-        return Group(", ".join(f"{counts[s]:,} {s}" for s in STYLE if s in counts), table)
-
-    FRAME_LINES = 6  # the counts, the title, the header and the table's borders
+        return Group(", ".join(f"{counts[s]:,} {s}" for s in STYLE if s in counts), table)  # and two lines more
 
     def _worth_a_look(self, status: dict[str, str], room: int) -> list[str]:
         by_status: dict[str, list[str]] = {}
