@@ -32,12 +32,11 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from tenancy.config import DeployCredentials
-from tooling.stackfiles import StackFile
+from tooling.stackfiles import REFERENCE_KEY, StackFile
 
 OPERATIONS = ("preview", "up", "refresh", "destroy")
 KIND_ORDER = {"owner": 0, "recovery": 1, "tenant": 2}
 # The config key through which each kind names the stack it reads (and so waits for).
-REFERENCE_KEY = {"recovery": "primaryStack", "tenant": "ownerStack"}
 # What each kind may name there.
 REFERENCE_KINDS = {"recovery": ("owner",), "tenant": ("owner", "recovery")}
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from tooling import automation, deploy, plan, workflow
 from tooling.progress import LiveProgress, PlainProgress
-from tooling.stackfiles import project_name, read_stack_files
+from tooling.stackfiles import REFERENCE_KEY, project_name, read_stack_files
 
 STATE_DIR = ".deploy"
 DEFAULT_PARALLEL = 8
@@ -222,8 +222,5 @@ def _all_references(args: argparse.Namespace) -> list[str]:
     files = read_stack_files(args.root)
     project = project_name(args.root)
     return [
-        f.config[f"{project}:{key}"]
-        for f in files
-        for key in deploy.REFERENCE_KEY.values()
-        if f"{project}:{key}" in f.config
+        f.config[f"{project}:{key}"] for f in files for key in REFERENCE_KEY.values() if f"{project}:{key}" in f.config
     ]

@@ -31,7 +31,7 @@ from tooling.policy_evaluation import Evaluation, PolicyFailure
 from tooling.records import Registration, RunResult, is_secret
 from tooling.resource_types import KEY_PROPERTIES, region_of
 from tooling.second_core import Lane, Pending
-from tooling.stackfiles import StackFile, read_stack_files
+from tooling.stackfiles import REFERENCE_KEY, StackFile, read_stack_files
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ACCOUNTS = {"owner": "111111111111", "recovery": "111111111111", "tenant": "222222222222"}
@@ -62,9 +62,14 @@ class StackPlan:
         return sorted(self.result.registrations, key=lambda r: r.urn) if self.result else []
 
 
+def _stack_named(reference: str) -> str:
+    """The stack a `<org>/lattice-tenancy/<stack>` reference names here: its stack part."""
+    return reference.rsplit("/", 1)[-1]
+
+
 def _owner_for(reference: str, owners: dict[str, StackPlan]) -> StackPlan | None:
-    """The planned owner stack a tenant's `<org>/lattice-tenancy/<stack>` reference names (by its stack part)."""
-    return owners.get(reference.rsplit("/", 1)[-1])
+    """The planned owner stack a tenant's reference names."""
+    return owners.get(_stack_named(reference))
 
 
 def _reference_of(model: StackConfig) -> tuple[str, str] | None:
@@ -142,9 +147,9 @@ def needed_for(stack_files: list[StackFile], only: list[str]) -> set[str]:
     by_name = {f.name: f for f in stack_files}
 
     def read_by(stack_file: StackFile) -> str | None:
-        key = {"tenant": "ownerStack", "recovery": "primaryStack"}.get(stack_file.kind)
+        key = REFERENCE_KEY.get(stack_file.kind)
         reference = stack_file.config.get(f"lattice-tenancy:{key}") if key else None
-        return reference.rsplit("/", 1)[-1] if isinstance(reference, str) else None
+        return _stack_named(reference) if reference else None
 
     wanted = set(only)
     wanted |= {f.name for f in stack_files if f.kind == "tenant" and read_by(f) in wanted}

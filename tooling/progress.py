@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import IO, Any
 
@@ -105,12 +106,10 @@ class LiveProgress:
                 "" if seconds is None else f"{seconds:.0f}s",
                 latest,
             )
-        if len(shown) == len(self.selected):
+        if fits:
             return table
         table.add_row(f"… {len(self.selected) - len(shown):,} more", "", "", "", "")
-        counts: dict[str, int] = {}
-        for state in status.values():
-            counts[state] = counts.get(state, 0) + 1
+        counts = Counter(status.values())
         return Group(", ".join(f"{counts[s]:,} {s}" for s in STYLE if s in counts), table)  # and two lines more
 
     def _worth_a_look(self, status: dict[str, str], room: int) -> list[str]:

@@ -18,6 +18,8 @@ import yaml
 PLACEHOLDER = "offline-placeholder-for-secret"
 # Which kinds deploy before which: a recovery stack reads its primary owner, a tenant its owner or recovery stack.
 DEPLOY_ORDER = {"owner": 0, "recovery": 1, "tenant": 2}
+# The key under which a stack of each kind names the stack whose exports it reads: `<org>/<project>/<stack>`.
+REFERENCE_KEY = {"recovery": "primaryStack", "tenant": "ownerStack"}
 
 
 # libyaml's parser where PyYAML was built with it (PyPI's wheels are): the same documents, five times faster, which
