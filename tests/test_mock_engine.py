@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import copy
+import functools
 import gc
 import threading
 
@@ -221,13 +223,103 @@ def test_a_failed_registrations_outputs_log_nothing_when_collected():
         assert "the provider refused the role" in str(output._data.exception())
 
 
-def test_a_plain_value_holds_no_unknown_and_anything_else_is_asked_of_the_sdk():
+def test_a_plain_value_holds_no_unknown_and_anything_else_is_asked_of_the_sdk(monkeypatch):
     unknown = pulumi.output.UNKNOWN
-    values = ["text", "", 0, 3, 1.5, True, None, [], {}, [unknown], {"a": [1, {"b": unknown}]}, unknown, ["x"]]
+    cycle: list = []
+    cycle.append(cycle)
+    values = [
+        *("text", "", 0, 3, 1.5, True, None, [], {}, (unknown,), [b"x"], {"a": {1, 2}}, cycle, [[[[["deep"]]]]]),
+        *(type("Subclass", (dict,), {})(a=unknown), {"o": pulumi.Output.from_input("x")}),
+        *([unknown], {"a": [1, {"b": unknown}]}, unknown, ["x"], {"a": [1, {"b": "c"}]}),
+    ]
     assert [mock_engine._contains_unknowns(v) for v in values] == [
         mock_engine._sdk_contains_unknowns(v) for v in values
     ]
-    assert [mock_engine._contains_unknowns(v) for v in values[-4:]] == [True, True, True, False]
+    assert [mock_engine._contains_unknowns(v) for v in values[-5:]] == [True, True, True, False, False]
+    # Plain data is answered without the SDK's walk; anything else is walked by it.
+    walked: list = []
+    monkeypatch.setattr(mock_engine, "_sdk_contains_unknowns", lambda v: walked.append(v) or False)
+    mock_engine._contains_unknowns({"a": [1, {"b": "c"}], "d": (2.5, None)})
+    assert walked == []
+    mock_engine._contains_unknowns([unknown])
+    assert walked == [[unknown]]
+
+
+OWNER_STACK = "acme/lattice-tenancy/owner"
+OWNER_OUTPUTS = {
+    "count": 3,
+    "ratio": 0.25,
+    "on": True,
+    "name": "owner ✓",
+    "nested": {"z": [1, {"b": "c"}, []], "a": {}, "empty": "", "n": None},
+    "tenants": [{"name": f"tenant-{i}", "user": f"tenant_{i}"} for i in range(3)],
+}
+
+
+def reference_program() -> None:
+    reference = pulumi.StackReference(OWNER_STACK)
+    pulumi.export("outputs", reference.outputs)
+    pulumi.export("names", reference.secret_output_names)
+    pulumi.export("nested", reference.get_output("nested"))
+    pulumi.export("count", reference.require_output("count"))
+    pulumi.export("first", reference.outputs.apply(lambda o: o["tenants"][0]["user"]))
+
+
+def run_reference(outputs: dict, *, sdk_only: bool = False) -> tuple:
+    """What a program reading a stack reference declared and exported, with types and key order; with `sdk_only`, the
+    SDK's own read on both sides (the mock monitor's answer and the program's reading of it)."""
+    from tooling.aws_standin import OfflineAws
+
+    with pytest.MonkeyPatch.context() as patch:
+        if sdk_only:
+            patch.setattr(mock_engine, "_STACK_REFERENCE", "none")
+            patch.setattr(mock_engine, "_RESOLVES_MISSING", False)
+        mocks = OfflineAws(stacks={OWNER_STACK: outputs})
+        result = run_program({}, stack="tenant", mocks=mocks, program=reference_program)
+    registrations = [(r.urn, r.type, r.inputs, r.is_read) for r in result.registrations]
+    return repr(result.exports), sorted(result.secret_exports), repr(registrations)
+
+
+@pytest.fixture
+def reads(monkeypatch) -> list[str]:
+    """Fresh memories of stack reads, and the names of the stacks the SDK's own resolve_outputs read."""
+    monkeypatch.setattr(mock_engine, "_READ_ANSWERS", mock_engine._Remembered(4))
+    monkeypatch.setattr(mock_engine, "_READ_PROPERTIES", mock_engine._Remembered(4))
+    sdk_reads: list[str] = []
+    sdk_resolve_outputs = mock_engine._sdk_resolve_outputs
+
+    @functools.wraps(sdk_resolve_outputs)
+    def counted(res, *args, **kwargs):
+        if isinstance(res, pulumi.StackReference):
+            sdk_reads.append(res._name)
+        return sdk_resolve_outputs(res, *args, **kwargs)
+
+    monkeypatch.setattr(mock_engine, "_sdk_resolve_outputs", counted)
+    return sdk_reads
+
+
+def test_a_stack_reference_read_again_resolves_what_the_sdks_own_read_gave(reads):
+    """Every tenant stack reads its owner's outputs: the answer and the properties the SDK made of it are kept by
+    content, and a later read of the same outputs gets a copy of them, the same as the SDK's own read."""
+    first = run_reference(copy.deepcopy(OWNER_OUTPUTS))
+    again = run_reference(copy.deepcopy(OWNER_OUTPUTS))
+    assert reads == [OWNER_STACK]  # the second read was answered from what the first one kept
+    assert again == first == run_reference(copy.deepcopy(OWNER_OUTPUTS), sdk_only=True)
+    exports = eval(first[0])
+    assert set(exports["outputs"]) == set(OWNER_OUTPUTS)
+    assert (exports["count"], exports["first"], exports["names"]) == (3, "tenant_0", [])
+
+
+def test_a_stack_reference_read_of_changed_outputs_is_read_anew(reads):
+    outputs = copy.deepcopy(OWNER_OUTPUTS)
+    run_reference(outputs)
+    outputs["nested"]["z"][1]["b"] = "changed"  # the same objects, edited in place
+    changed = run_reference(outputs)
+    assert reads == [OWNER_STACK, OWNER_STACK]  # not answered from the first read
+    assert eval(changed[0])["nested"]["z"][1]["b"] == "changed"
+    assert changed == run_reference(outputs, sdk_only=True)
+    reordered = dict(reversed(list(OWNER_OUTPUTS.items())))
+    assert run_reference(reordered) == run_reference(reordered, sdk_only=True)
 
 
 def test_urns_made_at_once_are_the_sdks_own():
