@@ -103,7 +103,7 @@ def _contains_unknowns(val: Any) -> bool:
     if type(val) in _SCALARS:
         return False
     try:
-        marshal.dumps(val, 2)
+        marshal.dumps(val)
     except ValueError:
         return _sdk_contains_unknowns(val)
     return False
