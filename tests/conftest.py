@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import importlib.util
 import json
 import os
@@ -97,10 +98,17 @@ def values() -> dict[str, Any]:
     return copy.deepcopy(owner_values())
 
 
+@functools.cache
+def default_owner_run() -> RunResult:
+    """The default owner config, run once per process under mocks: for tests that only read it, and for the modules
+    that collect a test per resource or document of it."""
+    return run_owner()
+
+
 @pytest.fixture(scope="session")
 def owner_run() -> RunResult:
     """The default owner config, run once under mocks (tests only read it)."""
-    return run_owner()
+    return default_owner_run()
 
 
 _plan_stack = plan.plan_stack

@@ -10,7 +10,7 @@ import json
 import parliament
 import pytest
 
-from tests.conftest import run_owner
+from tests.conftest import default_owner_run
 from tooling.records import reveal
 
 # (document kind, parliament finding) → why it is accepted.
@@ -33,7 +33,7 @@ WAIVERS = {
 
 
 def documents():
-    run = run_owner()
+    run = default_owner_run()
     found = []
     for r in run.registrations:
         for key, kind in (("assumeRolePolicy", "trust policy"), ("policy", None)):
