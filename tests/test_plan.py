@@ -370,6 +370,10 @@ def test_a_plan_of_some_stacks_runs_what_they_read_and_a_named_owners_tenants_on
     assert plan.needed_for(files, ["owner"]) == {"owner", "tenant-a", "tenant-b"}  # its access analysis reads them
     assert plan.needed_for(files, ["owner-dr"]) == {"owner-dr", "owner", "tenant-a-dr"}
     assert plan.needed_for(files, ["elsewhere", "nope"]) == {"elsewhere"}
+    # Without the access analysis (the policies command), a named owner's tenants aren't read.
+    assert plan.needed_for(files, ["owner"], readers=False) == {"owner"}
+    assert plan.needed_for(files, ["owner-dr"], readers=False) == {"owner-dr", "owner"}
+    assert plan.needed_for(files, ["tenant-a"], readers=False) == {"tenant-a", "owner"}
 
 
 @pytest.mark.fresh_plans

@@ -47,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     stacks.add_argument(
         "--stack",
         action="append",
-        help="only this stack (repeatable); runs it, the stacks it reads and, for an owner or recovery stack, its tenants",
+        help="only this stack (repeatable); runs it and the stacks it reads (and, for the plan's access analysis, an "
+        "owner or recovery stack's tenants)",
     )
     stacks.add_argument("--policy-config", type=Path, help="policy pack config, as `--policy-pack-config` takes it")
 

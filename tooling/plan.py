@@ -140,10 +140,11 @@ def plan_stack(
     return plan
 
 
-def needed_for(stack_files: list[StackFile], only: list[str]) -> set[str]:
+def needed_for(stack_files: list[StackFile], only: list[str], *, readers: bool = True) -> set[str]:
     """The stacks a plan of `only` runs: those, the stacks they read (a tenant its owner, a recovery stack its
-    primary, transitively), and the tenants of a named owner or recovery stack (its access analysis reads them).
-    The rest can't change what is returned: with thousands of tenant stacks, one tenant's plan runs two stacks."""
+    primary, transitively), and with `readers` the tenants of a named owner or recovery stack (its access analysis
+    reads them). The rest can't change what is returned: with thousands of tenant stacks, one tenant's plan runs two
+    stacks."""
     by_name = {f.name: f for f in stack_files}
 
     def read_by(stack_file: StackFile) -> str | None:
@@ -152,7 +153,8 @@ def needed_for(stack_files: list[StackFile], only: list[str]) -> set[str]:
         return _stack_named(reference) if reference else None
 
     wanted = set(only)
-    wanted |= {f.name for f in stack_files if f.kind == "tenant" and read_by(f) in wanted}
+    if readers:
+        wanted |= {f.name for f in stack_files if f.kind == "tenant" and read_by(f) in wanted}
     needed: set[str] = set()
     todo = sorted(wanted)
     while todo:
@@ -166,10 +168,16 @@ def needed_for(stack_files: list[StackFile], only: list[str]) -> set[str]:
 
 
 def plan_all(
-    root: Path = ROOT, only: list[str] | None = None, policy_config: dict | None = None, lane: Lane | None = None
+    root: Path = ROOT,
+    only: list[str] | None = None,
+    policy_config: dict | None = None,
+    lane: Lane | None = None,
+    *,
+    analyse: bool = True,
 ) -> list[StackPlan]:
-    """Every stack file (owners first), each with the pack's verdicts, and the owners' access analyses; `only`
-    limits what is returned, and runs only what that needs (see needed_for).
+    """Every stack file (owners first), each with the pack's verdicts, and the owners' access analyses (not with
+    `analyse=False`: the policy pack's report has no use for them); `only` limits what is returned, and runs only
+    what that needs (see needed_for).
 
     On two cores (`lane`: by default, where a fork is safe: tooling.second_core), an owner or recovery stack's program
     runs in a child process while this one reads its resources and runs the pack on each; the stack policies of a
@@ -180,7 +188,7 @@ def plan_all(
     verdicts: list[tuple[StackPlan, Pending[list[Any]]]] = []
     stack_files = read_stack_files(root)
     if only is not None:
-        needed = needed_for(stack_files, only)
+        needed = needed_for(stack_files, only, readers=analyse)
         stack_files = [f for f in stack_files if f.name in needed]
     with lane or Lane() as lane:
         for stack_file in stack_files:
@@ -209,7 +217,7 @@ def plan_all(
                 if plan.name in owners:
                     owners[plan.name] = planned[i]
             done.add(plan.name)
-        analysed = [owner for owner in owners.values() if owner.result is not None]
+        analysed = [owner for owner in owners.values() if owner.result is not None and analyse]
         analyses = []
         for owner in analysed:
             tenants = [p for p in planned if p.kind == "tenant" and owner.name in p.inputs_from.values()]

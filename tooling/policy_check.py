@@ -64,7 +64,8 @@ class StackCheck:
 def check_stacks(
     root: Path = ROOT, only: Sequence[str] | None = None, config: Mapping[str, Any] | None = None
 ) -> list[StackCheck]:
-    """Plan every stack (owners first) with the pack's verdicts; `only`: those stacks (see plan.needed_for)."""
+    """Plan every stack (owners first) with the pack's verdicts; `only`: those stacks and what they read (see
+    plan.needed_for), without the access analysis or the tenant stacks it would read."""
     normalize_config(config)  # bad policy config fails before any stack runs
     return [
         StackCheck(
@@ -75,7 +76,9 @@ def check_stacks(
             error=planned.error,
             exports=planned.result.exports if planned.result else {},
         )
-        for planned in plan.plan_all(root, list(only) if only is not None else None, dict(config or {}) or None)
+        for planned in plan.plan_all(
+            root, list(only) if only is not None else None, dict(config or {}) or None, analyse=False
+        )
     ]
 
 
