@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import asyncio
 import concurrent.futures
 import copy
@@ -13,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc as pulumi_rpc
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
 
 from policies.rules.common import LOW, ResourceRule
@@ -245,7 +247,8 @@ def test_a_plain_value_holds_no_unknown_and_anything_else_is_asked_of_the_sdk(mo
     assert walked == [[unknown]]
 
 
-OWNER_STACK = "acme/lattice-tenancy/owner"
+OWNER_STACK, OTHER_STACK = "acme/lattice-tenancy/owner", "acme/lattice-tenancy/owner-dr"
+SECRET = {pulumi_rpc._special_sig_key: pulumi_rpc._special_secret_sig, "value": "s3cret"}  # as the engine sends one
 OWNER_OUTPUTS = {
     "count": 3,
     "ratio": 0.25,
@@ -253,29 +256,40 @@ OWNER_OUTPUTS = {
     "name": "owner ✓",
     "nested": {"z": [1, {"b": "c"}, []], "a": {}, "empty": "", "n": None},
     "tenants": [{"name": f"tenant-{i}", "user": f"tenant_{i}"} for i in range(3)],
+    "password": SECRET,
 }
+OTHER_OUTPUTS = {"count": 4, "nested": {"z": []}, "tenants": [{"user": "other"}], "password": "plain"}
 
 
 def reference_program() -> None:
-    reference = pulumi.StackReference(OWNER_STACK)
-    pulumi.export("outputs", reference.outputs)
-    pulumi.export("names", reference.secret_output_names)
-    pulumi.export("nested", reference.get_output("nested"))
-    pulumi.export("count", reference.require_output("count"))
-    pulumi.export("first", reference.outputs.apply(lambda o: o["tenants"][0]["user"]))
+    for stack in (OWNER_STACK, OTHER_STACK):  # two stacks read in one program
+        reference, at = pulumi.StackReference(stack), stack.rsplit("/", 1)[-1]
+        pulumi.export(f"{at}-outputs", reference.outputs)
+        pulumi.export(f"{at}-names", reference.secret_output_names)
+        pulumi.export(f"{at}-nested", reference.get_output("nested"))
+        pulumi.export(f"{at}-count", reference.require_output("count"))
+        pulumi.export(f"{at}-password", reference.get_output("password"))
+        pulumi.export(f"{at}-first", reference.outputs.apply(lambda o: o["tenants"][0]["user"]))
 
 
-def run_reference(outputs: dict, *, sdk_only: bool = False) -> tuple:
-    """What a program reading a stack reference declared and exported, with types and key order; with `sdk_only`, the
-    SDK's own read on both sides (the mock monitor's answer and the program's reading of it)."""
+def run_reference(
+    outputs: dict, other: dict = OTHER_OUTPUTS, *, sdk_only: bool = False, preview: bool = False
+) -> tuple:
+    """What a program reading two stack references declared and exported, with types, key order and secrecy; with
+    `sdk_only`, the SDK's own read on both sides (the mock monitor's answer and the program's reading of it)."""
     from tooling.aws_standin import OfflineAws
 
     with pytest.MonkeyPatch.context() as patch:
         if sdk_only:
             patch.setattr(mock_engine, "_STACK_REFERENCE", "none")
             patch.setattr(mock_engine, "_RESOLVES_MISSING", False)
-        mocks = OfflineAws(stacks={OWNER_STACK: outputs})
-        result = run_program({}, stack="tenant", mocks=mocks, program=reference_program)
+        set_mocks = pulumi.runtime.set_mocks
+        patch.setattr(pulumi.runtime, "set_mocks", lambda *args, **kw: set_mocks(*args, **{**kw, "preview": preview}))
+        mocks = OfflineAws(stacks={OWNER_STACK: outputs, OTHER_STACK: other})
+        try:
+            result = run_program({}, stack="tenant", mocks=mocks, program=reference_program)
+        except Exception as error:  # the SDK's own failure, compared as such
+            return (f"{type(error).__name__}: {error}",)
     registrations = [(r.urn, r.type, r.inputs, r.is_read) for r in result.registrations]
     return repr(result.exports), sorted(result.secret_exports), repr(registrations)
 
@@ -302,12 +316,24 @@ def test_a_stack_reference_read_again_resolves_what_the_sdks_own_read_gave(reads
     """Every tenant stack reads its owner's outputs: the answer and the properties the SDK made of it are kept by
     content, and a later read of the same outputs gets a copy of them, the same as the SDK's own read."""
     first = run_reference(copy.deepcopy(OWNER_OUTPUTS))
+    assert sorted(reads) == [OWNER_STACK, OTHER_STACK]
     again = run_reference(copy.deepcopy(OWNER_OUTPUTS))
-    assert reads == [OWNER_STACK]  # the second read was answered from what the first one kept
+    assert len(reads) == 2  # the second run's reads were answered from what the first one kept
     assert again == first == run_reference(copy.deepcopy(OWNER_OUTPUTS), sdk_only=True)
     exports = eval(first[0])
-    assert set(exports["outputs"]) == set(OWNER_OUTPUTS)
-    assert (exports["count"], exports["first"], exports["names"]) == (3, "tenant_0", [])
+    assert set(exports["owner-outputs"]) == set(OWNER_OUTPUTS)
+    assert (exports["owner-count"], exports["owner-first"], exports["owner-names"]) == (3, "tenant_0", [])
+    assert (exports["owner-password"], exports["owner-dr-first"]) == ("s3cret", "other")
+    # A secret among the outputs makes them secret, and what is read from them by an apply; get_output's secrecy
+    # comes from secretOutputNames (the SDK's StackReference), which this stand-in leaves empty.
+    assert first[1] == ["owner-first", "owner-outputs"]
+
+
+def test_a_stack_reference_read_in_a_preview_is_not_answered_from_an_update(reads):
+    results = [run_reference(copy.deepcopy(OWNER_OUTPUTS), preview=preview) for preview in (False, True, False, True)]
+    assert len(reads) == 4  # each stack once in each mode
+    assert results[0] == results[2] == run_reference(copy.deepcopy(OWNER_OUTPUTS), sdk_only=True)
+    assert results[1] == results[3] == run_reference(copy.deepcopy(OWNER_OUTPUTS), sdk_only=True, preview=True)
 
 
 def test_a_stack_reference_read_of_changed_outputs_is_read_anew(reads):
@@ -315,11 +341,18 @@ def test_a_stack_reference_read_of_changed_outputs_is_read_anew(reads):
     run_reference(outputs)
     outputs["nested"]["z"][1]["b"] = "changed"  # the same objects, edited in place
     changed = run_reference(outputs)
-    assert reads == [OWNER_STACK, OWNER_STACK]  # not answered from the first read
-    assert eval(changed[0])["nested"]["z"][1]["b"] == "changed"
+    assert reads.count(OWNER_STACK) == 2  # not answered from the first read
+    assert eval(changed[0])["owner-nested"]["z"][1]["b"] == "changed"
     assert changed == run_reference(outputs, sdk_only=True)
     reordered = dict(reversed(list(OWNER_OUTPUTS.items())))
     assert run_reference(reordered) == run_reference(reordered, sdk_only=True)
+
+
+def test_outputs_that_are_not_plain_data_are_never_answered_from_another_read(reads):
+    """Marshal writes an array as its bytes: two arrays of the same bytes must not share an answer."""
+    for outputs in ({"count": array.array("h", [120])}, {"count": array.array("b", [120, 0])}):
+        assert run_reference(outputs) == run_reference(outputs, sdk_only=True), outputs
+    assert len(mock_engine._READ_ANSWERS) == 1  # the other stack's outputs only
 
 
 def test_urns_made_at_once_are_the_sdks_own():

@@ -321,11 +321,18 @@ _RESOLVES_MISSING = all(
 
 
 class _Remembered(collections.OrderedDict):
-    """The last few answers by content (bytes): a plan reads one or two stacks' outputs, over and over."""
+    """The last few answers by content (bytes), the least recently used forgotten first: a plan reads one or two
+    stacks' outputs, over and over."""
 
     def __init__(self, size: int) -> None:
         super().__init__()
         self.size = size
+
+    def recall(self, key: bytes) -> Any:
+        value = self.get(key)
+        if value is not None:
+            self.move_to_end(key)
+        return value
 
     def keep(self, key: bytes, value: Any) -> None:
         self[key] = value
@@ -333,20 +340,30 @@ class _Remembered(collections.OrderedDict):
             self.popitem(last=False)
 
 
-# A stack reference's state (marshal, version 2: no references, no interning flags, so equal plain data gives equal
-# bytes and anything else can't be written) -> the serialized answer; and the answer, with how it was read, -> the
-# properties the SDK made of it (marshal, to copy).
+# A stack reference's state -> the serialized answer; and the answer, with how it was read, -> the properties the SDK
+# made of it (marshal, to copy). Only plain data is kept (_plain_key).
 _READ_ANSWERS = _Remembered(4)
 _READ_PROPERTIES = _Remembered(4)
 
 
 def _plain_key(value: Any) -> bytes | None:
-    """The value's exact content as bytes, if it is plain data (dicts, lists, tuples, strings, numbers, booleans,
-    None: a subclass, an Output or any other object is refused), else None."""
+    """The value's exact content as bytes (marshal, version 2: no references or interning flags, so equal data gives
+    equal bytes), or None when marshal can't write it (an Output, a subclass, any other object). Marshal also writes
+    sets, complex numbers and anything with a buffer (an array as its bytes), so what is kept by such a key must be
+    plain (_is_plain): then no other value has its bytes, since what marshal reads back from them is that plain data."""
     try:
         return marshal.dumps(value, 2)
     except ValueError:
         return None
+
+
+def _is_plain(value: Any) -> bool:
+    """Maps with string keys, lists, tuples, strings, numbers, booleans and None, and nothing else (exact types)."""
+    try:
+        _plain_copy(value)
+    except _Await:
+        return False
+    return True
 
 
 def _resolve_outputs(
@@ -385,22 +402,23 @@ def _resolve_outputs(
     key = b"\0".join(
         (repr((cls.__module__, cls.__qualname__, how, setting, len(sent))).encode(), sent, outputs.SerializeToString())
     )
-    known = _READ_PROPERTIES.get(key)
+    known = _READ_PROPERTIES.recall(key)
+    resolve_properties = pulumi_rpc.resolve_properties
     if known is None:
 
         def keep(resolvers: Any, all_properties: dict[str, Any], *rest: Any, **more: Any) -> None:
             kept = _plain_key(all_properties)
-            if kept is not None:
+            if kept is not None and _is_plain(all_properties):
                 _READ_PROPERTIES.keep(key, kept)
-            _sdk_resolve_properties(resolvers, all_properties, *rest, **more)
+            resolve_properties(resolvers, all_properties, *rest, **more)
 
         pulumi_rpc.resolve_properties = keep
         try:
             _sdk_resolve_outputs(res, serialized_props, outputs, deps, resolvers, custom, *args, **kwargs)
         finally:
-            pulumi_rpc.resolve_properties = _sdk_resolve_properties
+            pulumi_rpc.resolve_properties = resolve_properties
         return
-    _sdk_resolve_properties(
+    resolve_properties(
         resolvers,
         marshal.loads(known),
         {},
@@ -743,10 +761,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         )
         id_, state = self.mocks.new_resource(resource_args)
         key = _plain_key(state)
-        answer = None if key is None else _READ_ANSWERS.get(key)
+        answer = None if key is None else _READ_ANSWERS.recall(key)
         if answer is None:
             answer = pulumi_mocks._sync_await(pulumi_rpc.serialize_properties(state, {})).SerializeToString()
-            if key is not None:
+            if key is not None and _is_plain(state):
                 _READ_ANSWERS.keep(key, answer)
         urn = self.make_urn(request.parent, request.type, request.name)
         self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_, state)  # type: ignore[arg-type]
