@@ -110,6 +110,12 @@ def test_more_tenants_than_a_matrix_holds_become_several_jobs_within_the_limit()
     ]
 
 
+def test_the_workflow_emitted_in_c_is_the_pure_python_emitters_text():
+    for graph in (build_graph(fleet(600)), build_graph(fleet(3, recovery=False))):
+        assert workflow.render(graph) == workflow.render(graph, dumper=workflow._Dumper)
+    assert workflow._FastDumper.__mro__[1] is getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def test_no_recovery_stacks_no_recovery_job():
     jobs = yaml.safe_load(workflow.render(build_graph(fleet(2, recovery=False))))["jobs"]
     assert "recovery" not in jobs and jobs["tenants"]["needs"] == ["owners"]
