@@ -52,6 +52,19 @@ def test_every_stack_file_in_the_repository_validates(stack):
     assert loaded.kind in ("owner", "recovery", "tenant")
 
 
+def test_the_stack_files_are_read_with_the_project_file_read_once(monkeypatch):
+    from tooling import stackfiles
+
+    read: list[str] = []
+    read_yaml = stackfiles._read_yaml
+    monkeypatch.setattr(stackfiles, "_read_yaml", lambda path: read.append(path.name) or read_yaml(path))
+    files = stackfiles.read_stack_files(ROOT)
+    assert read.count("Pulumi.yaml") == 1 and len(read) == 1 + len(stack_names(ROOT))
+    for f in files:  # each as the file read alone gives it
+        config, secret = load_stack_file(ROOT, f.name)
+        assert (f.config, set(f.secret), f.kind) == (config, secret, config["lattice-tenancy:kind"])
+
+
 def test_stack_file_secrets_become_marked_placeholders():
     config, secret = load_stack_file(ROOT, "owner")
     assert "lattice-tenancy:externalIds" in secret

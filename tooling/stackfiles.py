@@ -60,10 +60,12 @@ def _as_config_string(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def load_stack_file(root: Path, stack: str) -> tuple[dict[str, str], set[str]]:
-    """The config map the CLI would give the program for `stack`, and the keys that are secret."""
-    project = project_name(root)
-    defaults = _read_yaml(root / "Pulumi.yaml").get("config") or {}
+def load_stack_file(root: Path, stack: str, project_doc: dict | None = None) -> tuple[dict[str, str], set[str]]:
+    """The config map the CLI would give the program for `stack`, and the keys that are secret; `project_doc`:
+    Pulumi.yaml as read already (it is only read)."""
+    project_doc = _read_yaml(root / "Pulumi.yaml") if project_doc is None else project_doc
+    project = project_doc["name"]
+    defaults = project_doc.get("config") or {}
     stack_doc = _read_yaml(root / f"Pulumi.{stack}.yaml") or {}
     merged = {**{k: (v.get("default") if isinstance(v, dict) else v) for k, v in defaults.items()}}
     merged.update(stack_doc.get("config") or {})
@@ -98,7 +100,9 @@ def read_stack_files(root: Path) -> list[StackFile]:
     """Every stack file under `root`, each read once, in deployment order: owners first, then recovery stacks (they
     read their primary owner), then tenants and the rest (each group alphabetical). Tearing down goes in reverse."""
     files = []
+    project_doc = _read_yaml(root / "Pulumi.yaml")  # once: it was read three times per stack file
+    kind = f"{project_doc['name']}:kind"
     for name in stack_names(root):
-        config, secret = load_stack_file(root, name)
-        files.append(StackFile(name, config.get(f"{project_name(root)}:kind", "?"), config, frozenset(secret)))
+        config, secret = load_stack_file(root, name, project_doc)
+        files.append(StackFile(name, config.get(kind, "?"), config, frozenset(secret)))
     return sorted(files, key=lambda f: (DEPLOY_ORDER.get(f.kind, len(DEPLOY_ORDER)), f.name))
