@@ -32,12 +32,11 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from tenancy.config import DeployCredentials
-from tooling.stackfiles import REFERENCE_KEY, StackFile
+from tooling.stackfiles import DEPLOY_ORDER, REFERENCE_KEY, StackFile
 
 OPERATIONS = ("preview", "up", "refresh", "destroy")
-KIND_ORDER = {"owner": 0, "recovery": 1, "tenant": 2}
-# The config key through which each kind names the stack it reads (and so waits for).
-# What each kind may name there.
+# Which kinds deploy first (the stack files' own order), and what each kind may name under its REFERENCE_KEY.
+KIND_ORDER = DEPLOY_ORDER
 REFERENCE_KINDS = {"recovery": ("owner",), "tenant": ("owner", "recovery")}
 
 # Statuses of a stack in one run.

@@ -191,10 +191,8 @@ def run(
         with os.fdopen(read_end, "rb", buffering=_BUFFER) as pipe:
             outcome = _read(pipe, stack, on_registration)
         ended = True
-    finally:
-        status = (
-            os.waitpid(pid, 0)[1] if ended else second_core.stop_child(pid)
-        )  # interrupted, or on_registration raised
+    finally:  # not ended: interrupted, or on_registration raised
+        status = os.waitpid(pid, 0)[1] if ended else second_core.stop_child(pid)
     if isinstance(outcome, ChildLost) and status:
         code = os.waitstatus_to_exitcode(status)
         outcome = ChildLost(f"{outcome} ({f'killed by signal {-code}' if code < 0 else f'exit status {code}'})")

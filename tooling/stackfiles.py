@@ -100,7 +100,7 @@ def read_stack_files(root: Path) -> list[StackFile]:
     """Every stack file under `root`, each read once, in deployment order: owners first, then recovery stacks (they
     read their primary owner), then tenants and the rest (each group alphabetical). Tearing down goes in reverse."""
     files = []
-    project_doc = _read_yaml(root / "Pulumi.yaml")  # once: it was read three times per stack file
+    project_doc = _read_yaml(root / "Pulumi.yaml")  # once for all stack files: thousands of tenants, thousands of files
     kind = f"{project_doc['name']}:kind"
     for name in stack_names(root):
         config, secret = load_stack_file(root, name, project_doc)
