@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import gc
 import importlib.util
 import json
 import os
@@ -84,6 +85,14 @@ def run_owner(
         secret_keys=SECRET_KEYS,
         mocks=OfflineAws(account, REGION, SUBNETS, parameters=parameters, organizations=organizations),
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The cycle collector's young passes every 20,000 allocations, not 700, and no automatic full passes. A test's
+    garbage is mostly short-lived cycles (the SDK's outputs, futures and tasks), which young passes free; a program
+    run collects its own cycles when it ends (tooling.mock_engine.run_program). The suite's time in the collector went
+    from 3.4–3.6 s to 2.2–2.8 s (timed with gc.callbacks, four runs each); a worker's peak from 250–290 to ~300 MiB."""
+    gc.set_threshold(20_000, 50, 1_000_000_000)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
