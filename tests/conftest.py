@@ -14,27 +14,38 @@ import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tooling import plan, second_core
-from tooling.aws_standin import OfflineAws, SubnetFact
-from tooling.mock_engine import keep_frozen, run_program
-from tooling.records import Registration, RunResult
-from tooling.stackfiles import StackFile
+from tooling import second_core
+
+# The modules that bring the Pulumi SDK, pydantic and the pack are imported where they are used: xdist's controller
+# loads this file too, before it starts the workers, and runs no test (0.5 s sooner).
+if TYPE_CHECKING:
+    from tooling import plan
+    from tooling.aws_standin import SubnetFact
+    from tooling.records import Registration, RunResult
+    from tooling.stackfiles import StackFile
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "111111111111"
 REGION = "eu-west-1"
 VPC = "vpc-0a1b2c3d4e5f60001"
-SUBNETS = {
-    "subnet-0a1b2c3d4e5f60011": SubnetFact(VPC, "euw1-az1"),
-    "subnet-0a1b2c3d4e5f60012": SubnetFact(VPC, "euw1-az2"),
-    "subnet-0a1b2c3d4e5f60013": SubnetFact(VPC, "euw1-az1"),
-    "subnet-0fffffffffffff999": SubnetFact("vpc-0fffffffffffff999", "euw1-az3"),
+_SUBNETS = {  # subnet -> its VPC and zone ID
+    "subnet-0a1b2c3d4e5f60011": (VPC, "euw1-az1"),
+    "subnet-0a1b2c3d4e5f60012": (VPC, "euw1-az2"),
+    "subnet-0a1b2c3d4e5f60013": (VPC, "euw1-az1"),
+    "subnet-0fffffffffffff999": ("vpc-0fffffffffffff999", "euw1-az3"),
 }
 EXTERNAL_IDS = {"tenant-a": "ext-id-tenant-a-0123456789", "tenant-b": "ext-id-tenant-b-0123456789"}
+
+
+def subnets() -> dict[str, SubnetFact]:
+    """The owner account's subnets, as the offline AWS stand-in describes them."""
+    from tooling.aws_standin import SubnetFact
+
+    return {subnet: SubnetFact(vpc, zone) for subnet, (vpc, zone) in _SUBNETS.items()}
 
 
 def load_function_handler(function: str) -> ModuleType:
@@ -78,12 +89,15 @@ def run_owner(
     parameters: dict[str, str] | None = None,
     organizations: dict[str, list[dict[str, Any]]] | None = None,
 ) -> RunResult:
+    from tooling.aws_standin import OfflineAws
+    from tooling.mock_engine import run_program
+
     values = owner_values() if values is None else values
     return run_program(
         as_pulumi_config(values),
         stack=stack,
         secret_keys=SECRET_KEYS,
-        mocks=OfflineAws(account, REGION, SUBNETS, parameters=parameters, organizations=organizations),
+        mocks=OfflineAws(account, REGION, subnets(), parameters=parameters, organizations=organizations),
     )
 
 
@@ -99,6 +113,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """What is alive once the tests are collected (modules, test items, the pack) lives to the end: frozen out of the
     cycle collector's full passes, which walked it again and again (3–4 s of each worker's 20 s). Each program run
     adds what it leaves to the frozen set after collecting its own cycles (tooling.mock_engine.run_program)."""
+    from tooling.mock_engine import keep_frozen
+
     keep_frozen()
 
 
@@ -120,7 +136,7 @@ def owner_run() -> RunResult:
     return default_owner_run()
 
 
-_plan_stack = plan.plan_stack
+_plan_stack: Callable[..., plan.StackPlan]  # plan.plan_stack itself (plans_run_once puts _plan_stack_once there)
 _PLANNED: dict[str, plan.StackPlan] = {}
 _fresh_plans = False
 
@@ -228,6 +244,10 @@ def forking() -> None:
 def plans_run_once() -> Iterator[None]:
     """The CLI and report tests plan the shipped stacks (or a copy with one edit) dozens of times: each distinct
     stack is run once. The plan is deterministic; the tests that hold it to that are marked `fresh_plans`."""
+    from tooling import plan
+
+    global _plan_stack
+    _plan_stack = plan.plan_stack
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(plan, "plan_stack", _plan_stack_once)
         yield
@@ -247,4 +267,6 @@ def _fresh_plans_when_marked(request: pytest.FixtureRequest) -> Iterator[None]:
 def repo_plans() -> list[plan.StackPlan]:
     """Every stack file of the repository planned once per session (once per xdist worker) for the modules that
     read the shipped plan; a test that changes a plan deep-copies it first."""
+    from tooling import plan
+
     return plan.plan_all(ROOT)

@@ -12,7 +12,7 @@ import pytest
 from tenancy import metrics
 from tenancy.config import FLOW_LOG_FORMAT, AccessLogPatterns, MonitoringAlarms
 from tenancy.loading import ConfigError, load_stack_config
-from tests.conftest import ACCOUNT, SECRET_KEYS, as_pulumi_config, owner_values, run_owner
+from tests.conftest import ACCOUNT, SECRET_KEYS, as_pulumi_config, owner_values, run_owner, subnets
 from tests.test_services import ORDERS
 from tests.test_tenant_stack import run_tenant, tenant_values
 from tooling.aws_standin import OfflineAws
@@ -145,9 +145,7 @@ def test_in_us_east_1_iam_events_need_no_forwarding():
         as_pulumi_config(values) | {"aws:region": "us-east-1"},
         stack="owner",
         secret_keys=SECRET_KEYS,
-        mocks=OfflineAws(
-            ACCOUNT, "us-east-1", {s: f for s, f in __import__("tests.conftest", fromlist=["SUBNETS"]).SUBNETS.items()}
-        ),
+        mocks=OfflineAws(ACCOUNT, "us-east-1", subnets()),
     )
     assert [r for r in run.registrations if "us-east-1" in r.name] == []
     assert by_name(run, "monitoring-changes-iam")

@@ -16,11 +16,11 @@ from tests.conftest import (
     ACCOUNT,
     REGION,
     SECRET_KEYS,
-    SUBNETS,
     as_pulumi_config,
     children,
     instances_made,
     owner_values,
+    subnets,
 )
 from tests.test_mock_engine import EchoMocks, roles_program
 from tooling import mock_engine, program_child, second_core
@@ -42,7 +42,7 @@ def owner_arguments() -> dict:
     return {
         "stack": "owner",
         "secret_keys": SECRET_KEYS,
-        "mocks": OfflineAws(ACCOUNT, REGION, SUBNETS),
+        "mocks": OfflineAws(ACCOUNT, REGION, subnets()),
     }
 
 
