@@ -187,7 +187,6 @@ def test_only_the_named_stacks_are_reported_but_owners_still_feed_tenants(capsys
     assert "Stack tenant-a (tenant)" in out and "Stack owner" not in out
 
 
-@pytest.mark.fresh_plans
 def test_an_owners_check_runs_neither_its_tenant_stacks_nor_the_access_analysis(monkeypatch):
     """The access analysis reads every tenant stack of an owner; the pack's report has no use for it, so with
     thousands of tenant stacks `policies --stack owner` runs one stack, not all of them."""
