@@ -181,6 +181,22 @@ def instances_made(monkeypatch: pytest.MonkeyPatch, cls: type) -> list[weakref.r
 
 
 @pytest.fixture
+def stacks_planned(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The name of every stack plan.plan_stack runs from now on, in order."""
+    from tooling import plan
+
+    ran: list[str] = []
+    plan_stack = plan.plan_stack
+
+    def recorded(stack_file: StackFile, *args: Any, **kwargs: Any) -> plan.StackPlan:
+        ran.append(stack_file.name)
+        return plan_stack(stack_file, *args, **kwargs)
+
+    monkeypatch.setattr(plan, "plan_stack", recorded)
+    return ran
+
+
+@pytest.fixture
 def stopped(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The wait status of every child stopped (killed and reaped), by a lane or a program's run."""
     statuses: list[int] = []

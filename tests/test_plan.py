@@ -377,10 +377,8 @@ def test_a_plan_of_some_stacks_runs_what_they_read_and_a_named_owners_tenants_on
 
 
 @pytest.mark.fresh_plans
-def test_a_tenants_plan_runs_two_stacks_and_is_the_one_a_whole_plan_gives(plans, monkeypatch):
-    ran: list[str] = []
-    plan_stack = plan.plan_stack
-    monkeypatch.setattr(plan, "plan_stack", lambda stack_file, *args, **kw: ran.append(stack_file.name) or plan_stack(stack_file, *args, **kw))  # fmt: skip
+def test_a_tenants_plan_runs_two_stacks_and_is_the_one_a_whole_plan_gives(plans, stacks_planned):
+    ran = stacks_planned
     alone = plan.plan_all(ROOT, ["tenant-a"])
     assert ran == ["owner", "tenant-a"] and [p.name for p in alone] == ["tenant-a"]
     assert plan.as_json(alone) == plan.as_json([p for p in plans if p.name == "tenant-a"])

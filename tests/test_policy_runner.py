@@ -13,7 +13,7 @@ import pulumi_aws as aws
 import pytest
 
 from tests.policy_fixtures import repo_checks
-from tooling import access, cli, plan
+from tooling import access, cli
 from tooling.aws_standin import OfflineAws
 from tooling.mock_engine import run_program
 from tooling.policy_check import OFFLINE_NOTE, check_stacks, counts, evaluate, render_stack, summary
@@ -187,12 +187,10 @@ def test_only_the_named_stacks_are_reported_but_owners_still_feed_tenants(capsys
     assert "Stack tenant-a (tenant)" in out and "Stack owner" not in out
 
 
-def test_an_owners_check_runs_neither_its_tenant_stacks_nor_the_access_analysis(monkeypatch):
+def test_an_owners_check_runs_neither_its_tenant_stacks_nor_the_access_analysis(monkeypatch, stacks_planned):
     """The access analysis reads every tenant stack of an owner; the pack's report has no use for it, so with
     thousands of tenant stacks `policies --stack owner` runs one stack, not all of them."""
-    ran: list[str] = []
-    plan_stack = plan.plan_stack
-    monkeypatch.setattr(plan, "plan_stack", lambda stack_file, *args, **kw: ran.append(stack_file.name) or plan_stack(stack_file, *args, **kw))  # fmt: skip
+    ran = stacks_planned
     monkeypatch.setattr(access, "analyse", lambda *args: pytest.fail("the access analysis ran"))
     (owner,) = check_stacks(only=["owner"])
     assert ran == ["owner"] and owner.name == "owner" and owner.error is None and owner.resources

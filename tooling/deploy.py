@@ -32,7 +32,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from tenancy.config import DeployCredentials
-from tooling.stackfiles import DEPLOY_ORDER, REFERENCE_KEY, StackFile
+from tooling.stackfiles import DEPLOY_ORDER, REFERENCE_KEY, StackFile, reference_of
 
 OPERATIONS = ("preview", "up", "refresh", "destroy")
 # Which kinds deploy first (the stack files' own order), and what each kind may name under its REFERENCE_KEY.
@@ -173,7 +173,7 @@ def build_graph(files: Iterable[StackFile], project: str = "lattice-tenancy", ex
         reference = depends_on = None
         if kind in REFERENCE_KEY:
             key = f"{where}:{REFERENCE_KEY[kind]}"
-            reference = stack_file.config.get(f"{project}:{REFERENCE_KEY[kind]}")
+            reference = reference_of(stack_file, project)
             if not reference:
                 raise InputError(f"{key}: missing; a {kind} stack names the stack it reads, <org>/{project}/<stack>")
             parts = reference.split("/")

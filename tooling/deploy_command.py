@@ -23,7 +23,7 @@ from typing import Any
 
 from tooling import automation, deploy, plan, workflow
 from tooling.progress import LiveProgress, PlainProgress
-from tooling.stackfiles import REFERENCE_KEY, project_name, read_stack_files
+from tooling.stackfiles import REFERENCE_KEY, StackFile, project_name, read_stack_files
 
 STATE_DIR = ".deploy"
 DEFAULT_PARALLEL = 8
@@ -195,7 +195,8 @@ def report(summary: deploy.Summary, state_dir: Path, as_json: bool = False) -> i
 
 
 def _deploy_one(args: argparse.Namespace) -> int:
-    graph = deploy.build_graph(read_stack_files(args.root), project_name(args.root), external=_all_references(args))
+    files, project = read_stack_files(args.root), project_name(args.root)
+    graph = deploy.build_graph(files, project, external=_all_references(files, project))
     if args.stack not in graph.stacks:
         raise deploy.InputError(f"--stack {args.stack}: no stack file Pulumi.{args.stack}.yaml in {args.root}")
     try:
@@ -217,10 +218,8 @@ def _deploy_one(args: argparse.Namespace) -> int:
     return 0 if result["ok"] else 130 if result.get("cancelled") else 1
 
 
-def _all_references(args: argparse.Namespace) -> list[str]:
+def _all_references(files: list[StackFile], project: str) -> list[str]:
     """deploy-one runs a stack the parent already validated: any reference may be elsewhere."""
-    files = read_stack_files(args.root)
-    project = project_name(args.root)
     return [
         f.config[f"{project}:{key}"] for f in files for key in REFERENCE_KEY.values() if f"{project}:{key}" in f.config
     ]

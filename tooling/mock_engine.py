@@ -100,13 +100,9 @@ def _contains_unknowns(val: Any) -> bool:
     and `future()` again: a tenth of a registration's cost offline went to walking strings, and a tenant stack walked
     its owner's outputs (438 KB at 1,000 tenants) twice. Anything else (an Output, a resource, an Unknown, a subclass)
     goes to the SDK's walk."""
-    if type(val) in _SCALARS:
+    if type(val) in _SCALARS or _plain_key(val) is not None:
         return False
-    try:
-        marshal.dumps(val)
-    except ValueError:
-        return _sdk_contains_unknowns(val)
-    return False
+    return _sdk_contains_unknowns(val)
 
 
 # By identity, not equality: typing's Union[A, B] equals Union[B, A], but unwrap_type reads the first argument.

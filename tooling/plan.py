@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from tenancy.config import RecoveryConfig, StackConfig, TenantStackConfig
+from tenancy.config import PROJECT, RecoveryConfig, StackConfig, TenantStackConfig
 from tenancy.contract import CONTRACT_KEYS
 from tenancy.loading import ConfigError, load_stack_config
 from tooling import access, estimate, json_text, program_child
@@ -31,7 +31,7 @@ from tooling.policy_evaluation import Evaluation, PolicyFailure
 from tooling.records import Registration, RunResult, is_secret
 from tooling.resource_types import KEY_PROPERTIES, region_of
 from tooling.second_core import Lane, Pending
-from tooling.stackfiles import REFERENCE_KEY, StackFile, read_stack_files
+from tooling.stackfiles import StackFile, read_stack_files, reference_of
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ACCOUNTS = {"owner": "111111111111", "recovery": "111111111111", "tenant": "222222222222"}
@@ -148,8 +148,7 @@ def needed_for(stack_files: list[StackFile], only: list[str], *, readers: bool =
     by_name = {f.name: f for f in stack_files}
 
     def read_by(stack_file: StackFile) -> str | None:
-        key = REFERENCE_KEY.get(stack_file.kind)
-        reference = stack_file.config.get(f"lattice-tenancy:{key}") if key else None
+        reference = reference_of(stack_file, PROJECT)
         return _stack_named(reference) if reference else None
 
     wanted = set(only)

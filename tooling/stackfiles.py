@@ -96,6 +96,12 @@ class StackFile:
         return self.config.get("aws:region", "us-east-1")
 
 
+def reference_of(stack_file: StackFile, project: str) -> str | None:
+    """The `<org>/<project>/<stack>` reference under which a stack of this kind names the stack it reads, if set."""
+    key = REFERENCE_KEY.get(stack_file.kind)
+    return stack_file.config.get(f"{project}:{key}") if key else None
+
+
 def read_stack_files(root: Path) -> list[StackFile]:
     """Every stack file under `root`, each read once, in deployment order: owners first, then recovery stacks (they
     read their primary owner), then tenants and the rest (each group alphabetical). Tearing down goes in reverse."""
