@@ -275,11 +275,15 @@ def test_a_bad_price_table_exits_2_with_one_line(tmp_path, capsys, content, mess
 
 
 @pytest.mark.fresh_plans
-def test_json_is_stable_and_sorted(plans, table, capsys):
+def test_json_is_stable_and_sorted(plans, table):
     once = cost.as_json(cost.analyse(plans, table), table, {})
     again = cost.as_json(cost.analyse(plan.plan_all(ROOT), cost.load_prices()), cost.load_prices(), {})
     assert once == again
     assert once == json.dumps(json.loads(once), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+
+def test_the_json_command_prints_the_analysis_of_every_stack(plans, table, capsys):
+    once = cost.as_json(cost.analyse(plans, table), table, {})
     status, data = _run_json(capsys)
     assert status == 0 and json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False) + "\n" == once
     tenant_a = data["owners"]["owner"]["tenants"]["tenant-a"]

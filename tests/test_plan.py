@@ -318,7 +318,6 @@ def test_the_plan_on_two_cores_is_the_plan_on_one_byte_for_byte(tmp_path, monkey
     assert '"tenant-0059"' in on_two and '"owner-dr"' in on_two
 
 
-@pytest.mark.fresh_plans
 @pytest.mark.parametrize("fork", [True, False], ids=["stack-policies-in-a-child", "in-one-process"])
 def test_the_stacks_that_read_a_stack_whose_pack_failed_are_not_planned(monkeypatch, fork):
     finish = policy_evaluation.Evaluation.finish
@@ -341,7 +340,6 @@ def test_the_stacks_that_read_a_stack_whose_pack_failed_are_not_planned(monkeypa
     assert plan.failed(list(by_name.values()))
 
 
-@pytest.mark.fresh_plans
 def test_a_stack_that_names_itself_keeps_its_own_error(tmp_path):
     for name in ["Pulumi.yaml", "Pulumi.owner.yaml", "Pulumi.owner-dr.yaml"]:
         shutil.copy(ROOT / name, tmp_path / name)
