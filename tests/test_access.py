@@ -219,7 +219,7 @@ def test_property_only_a_tenant_role_from_its_own_accounts_vpcs_in_the_window_is
     source = scenario.pick([*tenant_accounts.values(), OWNER]) if scenario.index(2) else scenario.pick(ACCOUNTS)
     when = scenario.moment()
     tags = {"Team": f"Team-{name}", "TenantAccount": tenant_accounts.get(name) or scenario.pick(ACCOUNTS)}
-    note(f"{tenant_accounts=} {name=} {source=} {when=} {tags=}")
+    note({"tenant_accounts": tenant_accounts, "name": name, "source": source, "when": when, "tags": tags})
     if name in tenant_accounts:
         arn, identity = f"arn:aws:iam::{OWNER}:role{PATH}acme-{name}", documents.tenant_access_policy(
             partition="aws", region="eu-west-1", owner_account_id=OWNER, tenant_account_id=tenant_accounts[name],

@@ -1257,7 +1257,7 @@ def test_property_a_matching_deny_dominates(choices):
         auth_policies[choices.index(len(auth_policies))]["Statement"].append(
             deny(Principal=choices.pick(["*", {"AWS": "*"}]))
         )
-    note(f"{identity_policies=} {auth_policies=} {request=}")
+    note({"identity_policies": identity_policies, "auth_policies": auth_policies, "request": request})
     assert lattice(identity_policies, auth_policies, request) == "explicit-deny"
     for require_both in (False, True):
         decision = decide(identity_policies=identity_policies, resource_policies=auth_policies, request=request, require_both=require_both)  # fmt: skip
@@ -1273,7 +1273,15 @@ def test_property_adding_a_deny_never_grants(choices):
     request = choices.request()
     auth_deny = choices.statement(resource_policy=True, effect="Deny")
     identity_deny = choices.statement(resource_policy=False, effect="Deny")
-    note(f"{identity_policies=} {auth_policies=} {request=} {auth_deny=} {identity_deny=}")
+    note(
+        {
+            "identity_policies": identity_policies,
+            "auth_policies": auth_policies,
+            "request": request,
+            "auth_deny": auth_deny,
+            "identity_deny": identity_deny,
+        }
+    )
     before = lattice(identity_policies, auth_policies, request)
     where = choices.index(len(auth_policies))
     more_auth = [
@@ -1294,7 +1302,15 @@ def test_property_order_of_statements_and_values_does_not_matter(choices):
     rng = random.Random(choices.index(2**64))
     shuffled_identity = [all_lists_shuffled(p, rng) for p in identity_policies]
     shuffled_auth = [all_lists_shuffled(p, rng) for p in auth_policies]
-    note(f"{identity_policies=} {auth_policies=} {request=} {shuffled_identity=} {shuffled_auth=}")
+    note(
+        {
+            "identity_policies": identity_policies,
+            "auth_policies": auth_policies,
+            "request": request,
+            "shuffled_identity": shuffled_identity,
+            "shuffled_auth": shuffled_auth,
+        }
+    )
     assert lattice(shuffled_identity, shuffled_auth, request) == lattice(identity_policies, auth_policies, request)
     for policy, shuffled in zip(auth_policies, shuffled_auth, strict=True):
         assert evaluate_statements(shuffled, request, check_principal=True) == evaluate_statements(policy, request, check_principal=True)  # fmt: skip
@@ -1307,7 +1323,7 @@ def test_property_a_signed_caller_needs_an_identity_allow(choices):
     identity_policies = choices.policies(resource_policy=False, max_size=3)
     auth_policies = choices.policies(resource_policy=True, min_size=1)
     request = choices.request(signed=True)
-    note(f"{identity_policies=} {auth_policies=} {request=}")
+    note({"identity_policies": identity_policies, "auth_policies": auth_policies, "request": request})
     identity_results = {evaluate_statements(p, request, check_principal=False) for p in identity_policies}
     if "allow" not in identity_results:
         assert lattice(identity_policies, auth_policies, request) != "allow"
@@ -1321,14 +1337,14 @@ def test_property_a_signed_caller_needs_an_identity_allow(choices):
 def test_property_a_missing_source_ip_makes_ip_address_false_and_not_ip_address_true(choices):
     networks = [choices.network() for _ in range(1 + choices.index(4))]
     context = {key: "x" for key in ("aws:SourceVpc", "aws:CurrentTime", TAG, "aws:SourceIpV6") if choices.index(2)}
-    note(f"{networks=} {context=}")
+    note({"networks": networks, "context": context})
     assert not holds({"IpAddress": {"aws:SourceIp": networks}}, context)
     assert holds({"NotIpAddress": {"aws:SourceIp": networks}}, context)
     assert holds({"IpAddressIfExists": {"aws:SourceIp": networks}}, context)
     # and once present, NotIpAddress is exactly the negation of IpAddress
     address = choices.network().partition("/")[0]
     present = {**context, "aws:SourceIp": address}
-    note(f"{address=}")
+    note({"address": address})
     assert holds({"NotIpAddress": {"aws:SourceIp": networks}}, present) is not holds({"IpAddress": {"aws:SourceIp": networks}}, present)  # fmt: skip
 
 
