@@ -35,8 +35,7 @@ from tenancy.config import DeployCredentials
 from tooling.stackfiles import DEPLOY_ORDER, REFERENCE_KEY, StackFile, reference_of
 
 OPERATIONS = ("preview", "up", "refresh", "destroy")
-# Which kinds deploy first (the stack files' own order), and what each kind may name under its REFERENCE_KEY.
-KIND_ORDER = DEPLOY_ORDER
+# What each kind may name under its REFERENCE_KEY (kinds deploy in the stack files' own order, DEPLOY_ORDER).
 REFERENCE_KINDS = {"recovery": ("owner",), "tenant": ("owner", "recovery")}
 
 # Statuses of a stack in one run.
@@ -167,7 +166,7 @@ def build_graph(files: Iterable[StackFile], project: str = "lattice-tenancy", ex
     for stack_file in files:
         name, kind = stack_file.name, stack_file.kind
         where = f"Pulumi.{name}.yaml {project}"
-        if kind not in KIND_ORDER:
+        if kind not in DEPLOY_ORDER:
             shown = "missing" if kind == "?" else f"{kind!r} is not a stack kind"
             raise InputError(f"{where}:kind: {shown}; set it to owner, recovery or tenant")
         reference = depends_on = None
@@ -220,7 +219,7 @@ def _topological(stacks: dict[str, DeployStack]) -> list[str]:
     ready: list[tuple[int, str]] = []
     for stack in stacks.values():
         if stack.depends_on is None:
-            heapq.heappush(ready, (KIND_ORDER[stack.kind], stack.name))
+            heapq.heappush(ready, (DEPLOY_ORDER[stack.kind], stack.name))
         else:
             waiting.setdefault(stack.depends_on, []).append(stack)
     ordered: list[str] = []
@@ -228,7 +227,7 @@ def _topological(stacks: dict[str, DeployStack]) -> list[str]:
         name = heapq.heappop(ready)[1]
         ordered.append(name)
         for stack in waiting.pop(name, ()):
-            heapq.heappush(ready, (KIND_ORDER[stack.kind], stack.name))
+            heapq.heappush(ready, (DEPLOY_ORDER[stack.kind], stack.name))
     if len(ordered) < len(stacks):  # unreachable with the kind rules above, kept as the graph's own guarantee
         remaining = sorted(set(stacks) - set(ordered))
         raise InputError("the stacks " + ", ".join(remaining) + " wait for each other (a cycle)")

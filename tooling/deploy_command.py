@@ -23,7 +23,7 @@ from typing import Any
 
 from tooling import automation, deploy, plan, workflow
 from tooling.progress import LiveProgress, PlainProgress
-from tooling.stackfiles import REFERENCE_KEY, StackFile, project_name, read_stack_files
+from tooling.stackfiles import StackFile, project_name, read_stack_files, reference_of
 
 STATE_DIR = ".deploy"
 DEFAULT_PARALLEL = 8
@@ -220,6 +220,4 @@ def _deploy_one(args: argparse.Namespace) -> int:
 
 def _all_references(files: list[StackFile], project: str) -> list[str]:
     """deploy-one runs a stack the parent already validated: any reference may be elsewhere."""
-    return [
-        f.config[f"{project}:{key}"] for f in files for key in REFERENCE_KEY.values() if f"{project}:{key}" in f.config
-    ]
+    return [reference for f in files if (reference := reference_of(f, project))]
